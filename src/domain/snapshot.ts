@@ -1,0 +1,92 @@
+/**
+ * The on-premise directory as ud-bridge reads it: one immutable snapshot per run, whatever the
+ * source (SQL Server views, a JSON file, the synthetic generator). Keys are VUD's own keys, as
+ * strings. Rows that failed validation are not here; they are in `issues`.
+ */
+export interface Company {
+  readonly key: string;
+  readonly name: string;
+  /** As VUD stores it; for Norway nine digits with a mod-11 check digit. */
+  readonly organizationNumber: string;
+  /** ISO 3166-1 alpha-2, upper case. */
+  readonly countryCode: string;
+  readonly active: boolean;
+}
+
+export interface CompanyGroup {
+  readonly key: string;
+  readonly name: string;
+  readonly companyKeys: readonly string[];
+}
+
+export interface Program {
+  readonly key: string;
+  readonly name: string;
+}
+
+/** A program enabled for a company. */
+export interface CompanyProgram {
+  readonly companyKey: string;
+  readonly programKey: string;
+}
+
+export interface User {
+  readonly key: string;
+  readonly userName: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  /** BCP 47 / ISO 639-1, e.g. `nb`, `sv`, `en`. */
+  readonly language?: string;
+  readonly countryCode?: string;
+  readonly active: boolean;
+  /** Only used when the config says VUD owns the flag. */
+  readonly twoStepEnforced?: boolean;
+  readonly emailChangeAllowed?: boolean;
+}
+
+export type RoleScope =
+  | { readonly kind: 'company'; readonly companyKey: string }
+  | { readonly kind: 'group'; readonly groupKey: string };
+
+export interface RoleAssignment {
+  readonly userKey: string;
+  readonly programKey: string;
+  readonly role: string;
+  readonly scope: RoleScope;
+}
+
+/** A module or a layout group a user has in a program; becomes a role through the config's name map. */
+export interface UserEntitlement {
+  readonly userKey: string;
+  readonly programKey: string;
+  readonly kind: 'module' | 'layout';
+  readonly name: string;
+}
+
+/** A row the source could not accept: named by entity, key and field, and skipped. */
+export interface SourceIssue {
+  readonly entity: string;
+  readonly key: string;
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface DirectorySnapshot {
+  /** Which source produced it, e.g. `snapshot:config/sample-directory.json` or `sqlserver:vud`. */
+  readonly source: string;
+  readonly companies: readonly Company[];
+  readonly groups: readonly CompanyGroup[];
+  readonly programs: readonly Program[];
+  readonly companyPrograms: readonly CompanyProgram[];
+  readonly users: readonly User[];
+  readonly roleAssignments: readonly RoleAssignment[];
+  readonly entitlements: readonly UserEntitlement[];
+  readonly issues: readonly SourceIssue[];
+}
+
+/** The one port every directory source implements. */
+export interface DirectorySource {
+  readonly name: string;
+  read(): Promise<DirectorySnapshot>;
+}
