@@ -90,3 +90,25 @@ export interface DirectorySource {
   readonly name: string;
   read(): Promise<DirectorySnapshot>;
 }
+
+/** A link ud-bridge established, written back to the directory (SQL Server's ConnectLinks). */
+export interface LinkRecord {
+  readonly entity: 'company' | 'user';
+  readonly key: string;
+  /** The Connect tenant id (company) or user id (user). */
+  readonly connectId: string;
+}
+
+/** A Connect profile (Connect owns email and names), written back by Connect user id. */
+export interface ProfileRecord {
+  readonly connectUserId: string;
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+}
+
+/** Where links and profiles go back to. The JSON snapshot source has nowhere to write and says so. */
+export interface DirectoryWriteback {
+  writeLinks(links: readonly LinkRecord[]): Promise<void>;
+  writeProfile(profile: ProfileRecord): Promise<void>;
+}

@@ -1,0 +1,59 @@
+/** One run of the pipeline, as the scheduler, the CLI, the status page and metrics see it. */
+export type RunMode = 'delta' | 'full';
+export type RunTrigger = 'manual' | 'schedule' | 'approve' | 'apply' | 'webhook';
+
+/**
+ * succeeded: every op applied. partial: some ops failed (exit 2). held: destructive ops held by the
+ * safety gate (exit 3). paused: the source anomaly guard stopped the run before planning (exit 3).
+ * failed: the run could not run (exit 1). interrupted: shutdown stopped it; the next run converges.
+ */
+export type RunStatus = 'succeeded' | 'partial' | 'held' | 'paused' | 'failed' | 'interrupted';
+
+export interface KindCounts {
+  applied: number;
+  failed: number;
+  held: number;
+}
+
+export interface RunRequest {
+  readonly mode: RunMode;
+  readonly trigger: RunTrigger;
+  readonly dryRun: boolean;
+  /** Lifts the destructive-op gate for this one run (`sync --yes-destructive`). */
+  readonly yesDestructive: boolean;
+  /** Aborted on shutdown: no new ops start, in-flight ones finish. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  readonly runId: string;
+  readonly mode: RunMode;
+  readonly trigger: RunTrigger;
+  readonly dryRun: boolean;
+  readonly status: RunStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  /** Per op kind. */
+  readonly counts: Readonly<Record<string, KindCounts>>;
+  /** Rows read from the source per entity, e.g. { companies: 6, users: 25 }. */
+  readonly sourceCounts: Readonly<Record<string, number>>;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export type RunFn = (request: RunRequest) => Promise<RunSummary>;
+
+export function exitCodeFor(status: RunStatus): number {
+  switch (status) {
+    case 'succeeded':
+    case 'interrupted':
+      return 0;
+    case 'partial':
+      return 2;
+    case 'held':
+    case 'paused':
+      return 3;
+    case 'failed':
+      return 1;
+  }
+}
