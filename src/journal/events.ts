@@ -1,0 +1,47 @@
+/**
+ * The event journal: typed events an administrator reads to see what happened and why. One JSON
+ * object per line under logs/journal/, written as the run goes. Not log text: every event has a
+ * fixed `type` and typed fields, and never carries a secret.
+ */
+import type { KindCounts, RunMode, RunStatus, RunTrigger } from '../domain/run.js';
+
+export type JournalLevel = 'info' | 'warn' | 'error';
+
+/** What an op or event is about: `user:U042`, `company:C100`, `companyProgram:C100/VB`… */
+export interface EntityRef {
+  readonly type: string;
+  readonly key: string;
+  readonly connectId?: string;
+}
+
+interface Base {
+  /** ISO 8601, set by the writer. */
+  readonly ts: string;
+  readonly runId: string;
+  readonly level: JournalLevel;
+}
+
+export type JournalEvent =
+  | (Base & { readonly type: 'run.started'; readonly mode: RunMode; readonly trigger: RunTrigger; readonly dryRun: boolean; readonly source: string })
+  | (Base & { readonly type: 'run.finished'; readonly status: RunStatus; readonly durationMs: number; readonly counts: Readonly<Record<string, KindCounts>>; readonly error?: { code: string; message: string } })
+  | (Base & { readonly type: 'run.skipped'; readonly mode: RunMode; readonly reason: string })
+  | (Base & { readonly type: 'op.applied'; readonly opId: string; readonly kind: string; readonly entity: EntityRef; readonly reason: string; readonly outcome: 'created' | 'updated' | 'unchanged' })
+  | (Base & { readonly type: 'op.failed'; readonly opId: string; readonly kind: string; readonly entity: EntityRef; readonly reason: string; readonly error: { code: string; message: string } })
+  | (Base & { readonly type: 'op.held'; readonly opId: string; readonly kind: string; readonly entity: EntityRef; readonly reason: string; readonly gate: string })
+  | (Base & { readonly type: 'op.skipped'; readonly opId: string; readonly kind: string; readonly entity: EntityRef; readonly reason: string })
+  | (Base & { readonly type: 'source.issue'; readonly entity: EntityRef; readonly field: string; readonly message: string })
+  | (Base & { readonly type: 'source.anomaly'; readonly check: string; readonly message: string; readonly details: Readonly<Record<string, unknown>> })
+  | (Base & { readonly type: 'drift'; readonly entity: EntityRef; readonly field: string; readonly source: unknown; readonly connect: unknown; readonly message: string })
+  | (Base & { readonly type: 'webhook.applied'; readonly entity: EntityRef; readonly event: string; readonly notificationId: string; readonly message: string });
+
+export type JournalEventType = JournalEvent['type'];
+
+/** What producers hand the writer: everything but the timestamp. */
+export type JournalInput = JournalEvent extends infer E ? (E extends JournalEvent ? Omit<E, 'ts'> : never) : never;
+
+/** The port the engine writes to. */
+export interface Journal {
+  write(event: JournalInput): void;
+  /** Resolves when everything written so far is on disk. */
+  flush(): Promise<void>;
+}
