@@ -32,23 +32,27 @@ export const LOG_FILE_PATTERN = 'ud-bridge-%DATE%.log';
 const MESSAGE = Symbol.for('message');
 
 /** Redacts every string-keyed field of the info object in place (winston's symbols are kept). */
-const redactFields = winston.format((info, opts: { redactor: Redactor }) => {
-  const record = info as unknown as Record<string, unknown>;
-  const redacted = opts.redactor.redactValue({ ...record }) as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (key === 'level') continue;
-    record[key] = redacted[key];
-  }
-  return info;
-});
+function redactFields(redactor: Redactor): winston.Logform.Format {
+  return winston.format((info) => {
+    const record = info as unknown as Record<string, unknown>;
+    const redacted = redactor.redactValue({ ...record }) as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (key === 'level') continue;
+      record[key] = redacted[key];
+    }
+    return info;
+  })();
+}
 
 /** The last word: the rendered line itself, in case a format added text after the first pass. */
-const redactRendered = winston.format((info, opts: { redactor: Redactor }) => {
-  const record = info as unknown as Record<string | symbol, unknown>;
-  const line = record[MESSAGE];
-  if (typeof line === 'string') record[MESSAGE] = opts.redactor.redactString(line);
-  return info;
-});
+function redactRendered(redactor: Redactor): winston.Logform.Format {
+  return winston.format((info) => {
+    const record = info as unknown as Record<string | symbol, unknown>;
+    const line = record[MESSAGE];
+    if (typeof line === 'string') record[MESSAGE] = redactor.redactString(line);
+    return info;
+  })();
+}
 
 function textLine(info: winston.Logform.TransformableInfo): string {
   const { level, message, timestamp, stack, ...fields } = info as Record<string, unknown>;
@@ -73,7 +77,7 @@ export function createLogger(options: LoggerOptions): Logger {
         maxFiles: options.maxFiles ?? '14d',
         // The audit file is how retention finds old files; keep it beside them, hidden.
         auditFile: path.join(options.dir, '.ud-bridge-log-audit.json'),
-        format: winston.format.combine(winston.format.json(), redactRendered({ redactor })),
+        format: winston.format.combine(winston.format.json(), redactRendered(redactor)),
       }),
     );
   }
@@ -82,7 +86,7 @@ export function createLogger(options: LoggerOptions): Logger {
       consoleMode === 'json'
         ? winston.format.json()
         : winston.format.combine(winston.format.colorize({ level: process.stderr.isTTY === true }), winston.format.printf(textLine));
-    const format = winston.format.combine(render, redactRendered({ redactor }));
+    const format = winston.format.combine(render, redactRendered(redactor));
     transports.push(
       options.consoleStream === undefined
         ? new winston.transports.Console({ format, stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })
@@ -95,7 +99,7 @@ export function createLogger(options: LoggerOptions): Logger {
     format: winston.format.combine(
       winston.format.errors({ stack: true }),
       winston.format.timestamp(),
-      redactFields({ redactor }),
+      redactFields(redactor),
     ),
     transports,
     // A logger with no transport (console off, no dir) must stay silent, not warn on every line.
