@@ -1,0 +1,191 @@
+/**
+ * One run at a time across processes: the daemon's scheduled runs and a manual `sync` take the
+ * same lock file in the data folder. It is created with O_EXCL ('wx'), which is atomic on local
+ * disks on Linux and Windows alike, so two processes can never both believe they hold it.
+ *
+ * A lock left behind by a crash must not stop the service forever, so a holder is stale when
+ *  - it is on this host and its pid is gone (or it started before this machine booted, which
+ *    catches a pid reused after a reboot), or
+ *  - it is on another host (a shared data folder) and older than `staleAfterMs`, since we
+ *    cannot ask another machine whether its process is alive.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LockHeldError, StateError } from '../errors.js';
+
+export const LOCK_FILE = 'ud-bridge.lock';
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+  readonly runId?: string;
+}
+
+export interface RunLock {
+  readonly holder: LockHolder;
+  /** Removes the lock file if it is still ours; safe to call twice. */
+  release(): void;
+}
+
+export interface AcquireRunLockOptions {
+  readonly dataDir: string;
+  readonly staleAfterMs: number;
+  readonly runId?: string;
+  readonly now?: () => Date;
+}
+
+export type AcquireRunLock = (options: { runId?: string }) => RunLock;
+export type ReadLockHolder = () => LockHolder | null;
+
+/** A lock file that is not valid JSON this long after it was written is a crash mid-write. */
+const TORN_WRITE_GRACE_MS = 5_000;
+
+export function lockPath(dataDir: string): string {
+  return path.join(dataDir, LOCK_FILE);
+}
+
+function isLockHolder(v: unknown): v is LockHolder {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.startedAt === 'string';
+}
+
+type ReadResult = { kind: 'none' } | { kind: 'holder'; holder: LockHolder } | { kind: 'torn'; mtimeMs: number };
+
+function readLock(file: string): ReadResult {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+    mtimeMs = fs.statSync(file).mtimeMs;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'none' };
+    throw new StateError('LOCK_UNREADABLE', `cannot read the run lock ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isLockHolder(parsed)) return { kind: 'holder', holder: parsed };
+  } catch {
+    // fall through: torn
+  }
+  return { kind: 'torn', mtimeMs };
+}
+
+/** The current holder of the lock, or null when nobody holds it (for `status`). */
+export function readLockHolder(dataDir: string): LockHolder | null {
+  const r = readLock(lockPath(dataDir));
+  return r.kind === 'holder' ? r.holder : null;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Why a holder is stale, or null when it must be respected. */
+export function staleReason(holder: LockHolder, now: Date, staleAfterMs: number): string | null {
+  const started = Date.parse(holder.startedAt);
+  const age = Number.isNaN(started) ? Number.POSITIVE_INFINITY : now.getTime() - started;
+  if (holder.host === os.hostname()) {
+    if (!pidAlive(holder.pid)) return 'process gone';
+    const bootedAt = Date.now() - os.uptime() * 1000;
+    if (!Number.isNaN(started) && started < bootedAt) return 'started before this boot';
+    return null;
+  }
+  return age > staleAfterMs ? `older than ${staleAfterMs} ms on another host` : null;
+}
+
+function describeHolder(h: LockHolder): string {
+  return `pid ${h.pid} on host ${h.host} since ${h.startedAt}${h.runId === undefined ? '' : ` (run ${h.runId})`}`;
+}
+
+function tryCreate(file: string, holder: LockHolder): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new StateError('LOCK_UNWRITABLE', `cannot create the run lock ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    fs.writeSync(fd, JSON.stringify(holder));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Moves a stale lock aside under a unique name before deleting it: if two processes find the
+ * same stale lock, only one rename succeeds, so neither deletes a fresh lock the other just took.
+ */
+function removeStale(file: string): void {
+  const aside = `${file}.stale-${process.pid}-${Date.now()}`;
+  try {
+    fs.renameSync(file, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  fs.rmSync(aside, { force: true });
+}
+
+export function acquireRunLock(options: AcquireRunLockOptions): RunLock {
+  const now = options.now ?? (() => new Date());
+  const file = lockPath(options.dataDir);
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: os.hostname(),
+    startedAt: now().toISOString(),
+    ...(options.runId === undefined ? {} : { runId: options.runId }),
+  };
+
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (tryCreate(file, holder)) return heldLock(file, holder);
+    const current = readLock(file);
+    if (current.kind === 'none') continue;
+    if (current.kind === 'torn') {
+      if (now().getTime() - current.mtimeMs < TORN_WRITE_GRACE_MS) {
+        throw new LockHeldError(`another ud-bridge run is taking the lock ${file} right now`, { file });
+      }
+      removeStale(file);
+      continue;
+    }
+    const reason = staleReason(current.holder, now(), options.staleAfterMs);
+    if (reason === null) {
+      throw new LockHeldError(`another ud-bridge run holds the lock: ${describeHolder(current.holder)} (lock file ${file})`, {
+        ...current.holder,
+        file,
+      });
+    }
+    removeStale(file);
+  }
+  throw new LockHeldError(`could not take the run lock ${file}: other processes keep taking it`, { file });
+}
+
+function heldLock(file: string, holder: LockHolder): RunLock {
+  let released = false;
+  return {
+    holder,
+    release() {
+      if (released) return;
+      released = true;
+      const current = readLock(file);
+      const ours =
+        current.kind === 'holder' &&
+        current.holder.pid === holder.pid &&
+        current.holder.host === holder.host &&
+        current.holder.startedAt === holder.startedAt;
+      if (ours) fs.rmSync(file, { force: true });
+    },
+  };
+}
