@@ -1,0 +1,180 @@
+/**
+ * Turns a parsed `ud-bridge.snapshot/v1` document into a DirectorySnapshot. Every bad row becomes
+ * a SourceIssue naming the entity, its key and the field, and is skipped; everything else is kept.
+ * A bad role, module or layout group skips that entry only, never its user, because dropping a
+ * user would revoke all of that user's access in Connect.
+ */
+import type { z } from 'zod';
+import type {
+  Company,
+  CompanyGroup,
+  CompanyProgram,
+  DirectorySnapshot,
+  Program,
+  RoleAssignment,
+  SourceIssue,
+  User,
+  UserEntitlement,
+} from '../../domain/snapshot.js';
+import { companyGroupRow, companyRow, entitlementRow, programRow, roleRow, userRow } from './format.js';
+
+type Issues = SourceIssue[];
+
+function keyOf(raw: unknown, fallback: string): string {
+  if (typeof raw === 'object' && raw !== null && 'key' in raw) {
+    const key = (raw as { key: unknown }).key;
+    if (typeof key === 'string' && key.trim().length > 0) return key;
+  }
+  return fallback;
+}
+
+function report(issues: Issues, entity: string, key: string, error: z.ZodError): void {
+  const first = error.issues[0];
+  const field = first === undefined || first.path.length === 0 ? '(row)' : first.path.map(String).join('.');
+  const others = error.issues.slice(1).map((i) => i.message);
+  const message = first === undefined ? 'invalid row' : first.message;
+  issues.push({ entity, key, field, message: others.length > 0 ? `${message}; also: ${others.join('; ')}` : message });
+}
+
+/** Validates each row with `schema`; skips bad rows and repeated keys (the first occurrence wins). */
+function rows<S extends z.ZodType<{ key: string }>>(
+  issues: Issues,
+  entity: string,
+  list: readonly unknown[],
+  listName: string,
+  schema: S,
+): z.output<S>[] {
+  const seen = new Set<string>();
+  const kept: z.output<S>[] = [];
+  list.forEach((raw, index) => {
+    const key = keyOf(raw, `${listName}[${index}]`);
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      report(issues, entity, key, parsed.error);
+      return;
+    }
+    if (seen.has(parsed.data.key)) {
+      issues.push({ entity, key, field: 'key', message: `${entity} key ${key} is used more than once; this row is skipped` });
+      return;
+    }
+    seen.add(parsed.data.key);
+    kept.push(parsed.data);
+  });
+  return kept;
+}
+
+export interface SnapshotLists {
+  readonly programs: readonly unknown[];
+  readonly companies: readonly unknown[];
+  readonly companyGroups: readonly unknown[];
+  readonly users: readonly unknown[];
+}
+
+export function validateSnapshot(source: string, lists: SnapshotLists): DirectorySnapshot {
+  const issues: Issues = [];
+
+  const programs: Program[] = rows(issues, 'program', lists.programs, 'programs', programRow).map((p) => ({ key: p.key, name: p.name }));
+  const programKeys = new Set(programs.map((p) => p.key));
+
+  const companies: Company[] = [];
+  const companyPrograms: CompanyProgram[] = [];
+  for (const c of rows(issues, 'company', lists.companies, 'companies', companyRow)) {
+    companies.push({ key: c.key, name: c.name, organizationNumber: c.organizationNumber, countryCode: c.countryCode, active: c.active });
+    const enabled = new Set<string>();
+    for (const programKey of c.programs) {
+      const key = `${c.key}/${programKey}`;
+      if (!programKeys.has(programKey)) {
+        issues.push({ entity: 'companyProgram', key, field: 'programs', message: `company ${c.key} lists unknown program ${programKey}` });
+      } else if (enabled.has(programKey)) {
+        issues.push({ entity: 'companyProgram', key, field: 'programs', message: `company ${c.key} lists program ${programKey} twice` });
+      } else {
+        enabled.add(programKey);
+        companyPrograms.push({ companyKey: c.key, programKey });
+      }
+    }
+  }
+  const companyKeys = new Set(companies.map((c) => c.key));
+
+  const groups: CompanyGroup[] = [];
+  for (const g of rows(issues, 'companyGroup', lists.companyGroups, 'companyGroups', companyGroupRow)) {
+    const members: string[] = [];
+    for (const companyKey of g.companies) {
+      const key = `${g.key}/${companyKey}`;
+      if (!companyKeys.has(companyKey)) {
+        issues.push({ entity: 'groupMember', key, field: 'companies', message: `company group ${g.key} lists unknown company ${companyKey}` });
+      } else if (members.includes(companyKey)) {
+        issues.push({ entity: 'groupMember', key, field: 'companies', message: `company group ${g.key} lists company ${companyKey} twice` });
+      } else {
+        members.push(companyKey);
+      }
+    }
+    groups.push({ key: g.key, name: g.name, companyKeys: members });
+  }
+  const groupKeys = new Set(groups.map((g) => g.key));
+
+  const users: User[] = [];
+  const roleAssignments: RoleAssignment[] = [];
+  const entitlements: UserEntitlement[] = [];
+  for (const u of rows(issues, 'user', lists.users, 'users', userRow)) {
+    users.push({
+      key: u.key,
+      userName: u.userName,
+      email: u.email,
+      firstName: u.firstName,
+      lastName: u.lastName,
+      active: u.active,
+      ...(u.language === undefined ? {} : { language: u.language }),
+      ...(u.countryCode === undefined ? {} : { countryCode: u.countryCode }),
+      ...(u.twoStepEnforced === undefined ? {} : { twoStepEnforced: u.twoStepEnforced }),
+      ...(u.emailChangeAllowed === undefined ? {} : { emailChangeAllowed: u.emailChangeAllowed }),
+    });
+
+    const seenRoles = new Set<string>();
+    u.roles.forEach((raw, index) => {
+      const key = `${u.key}/roles[${index}]`;
+      const parsed = roleRow.safeParse(raw);
+      if (!parsed.success) return report(issues, 'role', key, parsed.error);
+      const r = parsed.data;
+      if (!programKeys.has(r.program)) {
+        return void issues.push({ entity: 'role', key, field: 'program', message: `user ${u.key} has a role in unknown program ${r.program}` });
+      }
+      if (r.company !== undefined && !companyKeys.has(r.company)) {
+        return void issues.push({ entity: 'role', key, field: 'company', message: `user ${u.key} has a role at unknown company ${r.company}` });
+      }
+      if (r.group !== undefined && !groupKeys.has(r.group)) {
+        return void issues.push({ entity: 'role', key, field: 'group', message: `user ${u.key} has a role at unknown company group ${r.group}` });
+      }
+      const scope = r.company !== undefined ? ({ kind: 'company', companyKey: r.company } as const) : ({ kind: 'group', groupKey: r.group! } as const);
+      const identity = `${r.program}\u0000${r.role}\u0000${scope.kind}\u0000${r.company ?? r.group}`;
+      if (seenRoles.has(identity)) {
+        return void issues.push({ entity: 'role', key, field: 'role', message: `user ${u.key} has role ${r.role} in ${r.program} at the same scope twice` });
+      }
+      seenRoles.add(identity);
+      roleAssignments.push({ userKey: u.key, programKey: r.program, role: r.role, scope });
+    });
+
+    for (const [kind, listName, entity] of [
+      ['module', 'modules', 'module'],
+      ['layout', 'layoutGroups', 'layoutGroup'],
+    ] as const) {
+      const seen = new Set<string>();
+      u[listName].forEach((raw, index) => {
+        const key = `${u.key}/${listName}[${index}]`;
+        const parsed = entitlementRow.safeParse(raw);
+        if (!parsed.success) return report(issues, entity, key, parsed.error);
+        const e = parsed.data;
+        if (!programKeys.has(e.program)) {
+          return void issues.push({ entity, key, field: 'program', message: `user ${u.key} has a ${entity} in unknown program ${e.program}` });
+        }
+        const identity = `${e.program}\u0000${e.name}`;
+        if (seen.has(identity)) {
+          return void issues.push({ entity, key, field: 'name', message: `user ${u.key} has ${entity} ${e.name} in ${e.program} twice` });
+        }
+        seen.add(identity);
+        entitlements.push({ userKey: u.key, programKey: e.program, kind, name: e.name });
+      });
+    }
+  }
+
+  return { source, companies, groups, programs, companyPrograms, users, roleAssignments, entitlements, issues };
+}
