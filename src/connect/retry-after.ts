@@ -12,6 +12,8 @@ export function parseRetryAfter(value: string | readonly string[] | undefined, n
   const text = raw.trim();
   if (text === '') return null;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  // Date.parse is lenient ("-1" is a year); an HTTP date always names its weekday or month.
+  if (!/[a-z]/i.test(text)) return null;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - nowMs);

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { UdBridgeError } from '../errors.js';
+import {
+  ConnectAuthError, ConnectConflictError, ConnectError, ConnectForbiddenError, ConnectNotFoundError, ConnectRateLimitedError,
+  ConnectServerError, ConnectUnexpectedStatusError, ConnectValidationError, errorFromResponse, errorFromTokenResponse,
+} from './errors.js';
+
+const body = (code: string, extra: Record<string, unknown> = {}) => ({ error_code: code, error_message: 'm', ...extra });
+
+describe('errorFromResponse', () => {
+  it.each([
+    [400, 'ERROR_INVALID_EMAIL', ConnectValidationError, 'CONNECT_VALIDATION', false],
+    [401, 'ERROR_INVALID_TOKEN', ConnectAuthError, 'CONNECT_AUTH', false],
+    [403, 'ERROR_NOT_TENANT_OWNER', ConnectForbiddenError, 'CONNECT_FORBIDDEN', false],
+    [404, 'ERROR_TENANT_NOT_FOUND', ConnectNotFoundError, 'CONNECT_NOT_FOUND', false],
+    [409, 'ERROR_APPLICATION_ALREADY_ADDED', ConnectConflictError, 'CONNECT_CONFLICT', false],
+    [429, 'ERROR_RATE_LIMITED', ConnectRateLimitedError, 'CONNECT_RATE_LIMITED', true],
+    [500, 'ERROR_INTERNAL', ConnectServerError, 'CONNECT_SERVER', true],
+    [503, 'ERROR_SERVICE_UNAVAILABLE', ConnectServerError, 'CONNECT_SERVER', true],
+    [418, 'ERROR_TEAPOT', ConnectUnexpectedStatusError, 'CONNECT_UNEXPECTED_STATUS', false],
+  ] as const)('maps %i %s to its class', (status, code, cls, stableCode, retryable) => {
+    const e = errorFromResponse({ operation: 'getTenant', status, body: body(code) });
+    expect(e).toBeInstanceOf(cls);
+    expect(e).toBeInstanceOf(ConnectError);
+    expect(e).toBeInstanceOf(UdBridgeError);
+    expect(e.code).toBe(stableCode);
+    expect(e.errorCode).toBe(code);
+    expect(e.status).toBe(status);
+    expect(e.operation).toBe('getTenant');
+    expect(e.retryable).toBe(retryable);
+    expect(e.message).toContain('getTenant');
+  });
+
+  it('keeps user_id of a 409 and the wait of a 429', () => {
+    const c = errorFromResponse({ operation: 'addUser', status: 409, body: body('ERROR_USER_LINKED_TO_CLIENT', { user_id: 'u-1' }) });
+    expect(c).toBeInstanceOf(ConnectConflictError);
+    expect((c as ConnectConflictError).userId).toBe('u-1');
+    const r = errorFromResponse({ operation: 'getUser', status: 429, body: body('ERROR_RATE_LIMITED'), retryAfterMs: 1500 });
+    expect((r as ConnectRateLimitedError).retryAfterMs).toBe(1500);
+  });
+
+  it('names the status when the body is not the API envelope (a proxy page)', () => {
+    const e = errorFromResponse({ operation: 'getUser', status: 502, body: '<html>bad gateway</html>' });
+    expect(e).toBeInstanceOf(ConnectServerError);
+    expect(e.errorCode).toBe('HTTP_502');
+  });
+});
+
+describe('errorFromTokenResponse', () => {
+  it('makes every OAuth refusal an auth error with the OAuth error as errorCode', () => {
+    for (const [status, error] of [[401, 'invalid_client'], [400, 'invalid_scope'], [400, 'unsupported_grant_type']] as const) {
+      const e = errorFromTokenResponse({ operation: 'token', status, body: { error } });
+      expect(e).toBeInstanceOf(ConnectAuthError);
+      expect(e.errorCode).toBe(error);
+      expect(e.status).toBe(status);
+      expect(e.retryable).toBe(false);
+    }
+  });
+
+  it('keeps 429 and 5xx of the token endpoint waitable and retryable', () => {
+    expect(errorFromTokenResponse({ operation: 'token', status: 503, body: null })).toBeInstanceOf(ConnectServerError);
+    expect(errorFromTokenResponse({ operation: 'token', status: 429, body: null, retryAfterMs: 10 })).toBeInstanceOf(ConnectRateLimitedError);
+  });
+});
