@@ -1,0 +1,63 @@
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StateError } from '../errors.js';
+import { createJournal } from './writer.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ud-journal-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const started = { type: 'run.started', runId: 'r1', level: 'info', mode: 'delta', trigger: 'manual', dryRun: false, source: 'snapshot:x.json' } as const;
+
+describe('journal writer', () => {
+  it('writes one JSON line per event with ts first, visible before write() returns', async () => {
+    let t = Date.parse('2025-03-01T10:00:00.000Z');
+    const journal = createJournal({ dir: join(dir, 'journal'), now: () => new Date(t) });
+    expect(journal.path).toBe(join(dir, 'journal', 'journal-2025-03-01.jsonl'));
+    journal.write(started);
+    // No flush, no close: a crash right now must not lose this line.
+    const text = readFileSync(journal.path, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(Object.keys(JSON.parse(text))[0]).toBe('ts');
+    expect(JSON.parse(text)).toEqual({ ts: '2025-03-01T10:00:00.000Z', ...started });
+    t += 1000;
+    journal.write({ type: 'op.failed', runId: 'r1', level: 'error', opId: 'o1', kind: 'user.add', entity: { type: 'user', key: 'U001' }, reason: 'new user', error: { code: 'ERROR_INVALID_EMAIL', message: 'bad "email"\nsecond line' } });
+    await journal.close();
+    const lines = readFileSync(journal.path, 'utf8').split('\n');
+    expect(lines).toHaveLength(3);
+    expect(JSON.parse(lines[1]!).error.message).toBe('bad "email"\nsecond line');
+  });
+
+  it('rotates by the UTC date of each event', async () => {
+    let t = Date.parse('2025-03-01T23:59:59.900Z');
+    const journal = createJournal({ dir, now: () => new Date(t) });
+    journal.write(started);
+    t = Date.parse('2025-03-02T00:00:00.100Z');
+    journal.write({ type: 'run.skipped', runId: 'r2', level: 'warn', mode: 'delta', reason: 'locked' });
+    expect(journal.path.endsWith('journal-2025-03-02.jsonl')).toBe(true);
+    await journal.flush();
+    await journal.close();
+    expect(readdirSync(dir).sort()).toEqual(['journal-2025-03-01.jsonl', 'journal-2025-03-02.jsonl']);
+    expect(JSON.parse(readFileSync(join(dir, 'journal-2025-03-02.jsonl'), 'utf8')).runId).toBe('r2');
+  });
+
+  it('appends to an existing file rather than replacing it', async () => {
+    const now = () => new Date('2025-03-01T10:00:00Z');
+    appendFileSync(join(dir, 'journal-2025-03-01.jsonl'), '{"earlier":true}\n');
+    const journal = createJournal({ dir, now });
+    journal.write(started);
+    await journal.close();
+    expect(readFileSync(journal.path, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it('refuses to write after close, with a StateError', async () => {
+    const journal = createJournal({ dir });
+    await journal.close();
+    await journal.close();
+    expect(() => journal.write(started)).toThrowError(StateError);
+  });
+});
