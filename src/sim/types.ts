@@ -1,0 +1,69 @@
+/** The in-process API of the simulator: others code against exactly these shapes. */
+import type { SimDump, SimSeed } from './seed.js';
+
+export type { SimDump, SimSeed } from './seed.js';
+
+export type FaultPhase = 'before' | 'after' | 'either';
+
+export interface FaultSettings {
+  latencyMs?: number;
+  latencyJitterMs?: number;
+  latencySpikeRate?: number;
+  latencySpikeMs?: number;
+  /** Chance of a 5xx answer. */
+  errorRate?: number;
+  /** after = the change is committed, then 500 is answered: an ambiguous failure. */
+  errorPhase?: FaultPhase;
+  /** Chance a request starts a burst of 429s. */
+  burst429Rate?: number;
+  burst429Length?: number;
+  /** Chance the socket is destroyed without an answer. */
+  dropRate?: number;
+  dropPhase?: FaultPhase;
+}
+
+export interface RateLimitSettings {
+  perSecond: number;
+  burst?: number;
+}
+
+export interface SimOptions {
+  host?: string;
+  port?: number;
+  seed?: SimSeed | string;
+  statePath?: string;
+  tokenTtlSeconds?: number;
+  rateLimit?: RateLimitSettings | null;
+  faults?: FaultSettings;
+  randomSeed?: number;
+  webhook?: { maxAttempts?: number; baseDelayMs?: number };
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export interface SimCounters {
+  byOperation: Record<string, number>;
+  byMethod: Record<string, number>;
+  total: number;
+}
+
+export interface SimHandle {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+  dump(): SimDump;
+  reset(seed?: SimSeed): void;
+  setFaults(f: Partial<FaultSettings>): void;
+  setRateLimit(r: RateLimitSettings | null): void;
+  counters(): SimCounters;
+  resetCounters(): void;
+  changeUserEmail(userId: string, email: string): void;
+}
+
+export const OPERATIONS = [
+  'searchTenants', 'getTenant', 'addTenant', 'updateTenant', 'addTenantApplication', 'deleteTenantApplication',
+  'suspendTenantApplication', 'resumeTenantApplication', 'listTenantApplications', 'listHierarchyApplications',
+  'addUser', 'getUser', 'searchUsers', 'listUserApplications', 'unlinkUserApplication', 'setUserExternalId',
+  'getUserRoles', 'getUserTenantRoles', 'setUserTenantRoles', 'setEmailChangeAllowed', 'setTwoStepEnforced',
+  'listCountries', 'token',
+] as const;
+export type Operation = (typeof OPERATIONS)[number];
