@@ -1,0 +1,256 @@
+/**
+ * The daemon: two schedules, at most one run at a time, an HTTP side door, and a stop that lets
+ * the running sync finish its in-flight ops. It calls the engine only through the RunFn it is
+ * given, so the engine can change without this file knowing.
+ *
+ * One run at a time is enforced twice, on purpose: in this process (a due schedule while a run
+ * is going is skipped and reported), and across processes by the run lock (a manual `sync`
+ * beside the daemon makes the daemon's next run skip, and the `sync` exits 1).
+ */
+import { describeError, LockHeldError, UdBridgeError } from '../errors.js';
+import type { RunMode, RunSummary, RunFn } from '../domain/run.js';
+import type { Logger } from '../log/logger.js';
+import type { DaemonConfig } from './config.js';
+import { startHttpServer, type NextRun, type RouteHandler, type RunningHttpServer, type StatusSnapshot } from './http-server.js';
+import type { AcquireRunLock, ReadLockHolder, RunLock } from './lock.js';
+import type { DaemonMetrics } from './metrics.js';
+import { startScheduler, type Scheduler } from './scheduler.js';
+
+/** Why a due run did not start. The engine journals it as `run.skipped`. */
+export type SkipReason = 'run-in-progress' | 'lock-held';
+
+export interface SkippedRun {
+  readonly mode: RunMode;
+  readonly reason: SkipReason;
+  readonly at: string;
+  /** What was in the way: the run in this process, or the other process's lock holder. */
+  readonly blockedBy?: Readonly<Record<string, unknown>>;
+}
+
+export interface DaemonDeps {
+  readonly config: DaemonConfig;
+  readonly runOnce: RunFn;
+  readonly logger: Logger;
+  readonly metrics: DaemonMetrics;
+  readonly acquireLock: AcquireRunLock;
+  readonly readHolder: ReadLockHolder;
+  readonly onSkipped: (skipped: SkippedRun) => void;
+  readonly lastRuns: () => RunSummary[];
+  readonly heldOpsCount?: () => number;
+  /** Extra HTTP routes, e.g. { 'POST /webhooks/connect': handler }. */
+  readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /**
+   * Stop on SIGTERM/SIGINT (SIGBREAK too on Windows) and on a 'shutdown' IPC message, which is
+   * how process managers on Windows ask a Node process to stop. On unless the caller owns them.
+   */
+  readonly handleSignals?: boolean;
+}
+
+export interface DaemonHandle {
+  stop(): Promise<void>;
+  nextRuns(): NextRun[];
+  /** Resolves once the daemon has stopped, by stop() or by a signal. */
+  readonly done: Promise<void>;
+  /** The status server's base URL, or null when daemon.http.enabled is false. */
+  readonly httpUrl: string | null;
+}
+
+interface InFlight {
+  readonly mode: RunMode;
+  readonly startedAt: Date;
+  readonly controller: AbortController;
+  readonly promise: Promise<void>;
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
+
+function failedSummary(mode: RunMode, startedAt: Date, error: unknown): RunSummary {
+  const finishedAt = new Date();
+  const { code, message } = describeError(error);
+  return {
+    runId: `failed-${startedAt.getTime()}`,
+    mode,
+    trigger: 'schedule',
+    dryRun: false,
+    status: 'failed',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    counts: {},
+    sourceCounts: {},
+    error: { code, message },
+  };
+}
+
+export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
+  const { config, logger, metrics } = deps;
+  const startedAt = new Date();
+  let current: InFlight | null = null;
+  let stopping: Promise<void> | null = null;
+  let scheduler: Scheduler | null = null;
+  let server: RunningHttpServer | null = null;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+
+  const skip = (mode: RunMode, reason: SkipReason, blockedBy: Record<string, unknown>) => {
+    const skipped: SkippedRun = { mode, reason, at: new Date().toISOString(), blockedBy };
+    logger.warn('scheduled run skipped', { mode, reason, blockedBy });
+    metrics.recordSkipped(mode, reason);
+    try {
+      deps.onSkipped(skipped);
+    } catch (e) {
+      logger.error('skip report failed', { mode, err: e });
+    }
+  };
+
+  const refreshHeldOps = () => {
+    if (deps.heldOpsCount === undefined) return;
+    try {
+      metrics.setHeldOps(deps.heldOpsCount());
+    } catch (e) {
+      logger.warn('held ops count unavailable', { err: e });
+    }
+  };
+
+  async function execute(mode: RunMode, lock: RunLock, controller: AbortController, runStartedAt: Date): Promise<void> {
+    try {
+      logger.info('scheduled run starting', { mode });
+      const summary = await deps.runOnce({ mode, trigger: 'schedule', dryRun: false, yesDestructive: false, signal: controller.signal });
+      metrics.recordRun(summary);
+      const level = summary.status === 'failed' ? 'error' : summary.status === 'succeeded' || summary.status === 'interrupted' ? 'info' : 'warn';
+      logger.log(level, 'scheduled run finished', {
+        runId: summary.runId,
+        mode,
+        status: summary.status,
+        durationMs: summary.durationMs,
+        ...(summary.error === undefined ? {} : { error: summary.error }),
+      });
+    } catch (e) {
+      // The RunFn contract is to return a failed summary; a throw is a bug upstream, still counted.
+      metrics.recordRun(failedSummary(mode, runStartedAt, e));
+      logger.error('scheduled run threw', { mode, err: e });
+    } finally {
+      lock.release();
+      current = null;
+      refreshHeldOps();
+    }
+  }
+
+  function onDue(mode: RunMode): void {
+    if (stopping !== null) return;
+    if (current !== null) {
+      skip(mode, 'run-in-progress', { mode: current.mode, startedAt: current.startedAt.toISOString() });
+      return;
+    }
+    let lock: RunLock;
+    try {
+      lock = deps.acquireLock({});
+    } catch (e) {
+      if (e instanceof LockHeldError) {
+        skip(mode, 'lock-held', { ...e.details });
+        return;
+      }
+      logger.error('run lock unavailable', { mode, err: e });
+      return;
+    }
+    const controller = new AbortController();
+    const runStartedAt = new Date();
+    const promise = execute(mode, lock, controller, runStartedAt);
+    current = { mode, startedAt: runStartedAt, controller, promise };
+  }
+
+  const status = (): StatusSnapshot => ({
+    lastRuns: deps.lastRuns(),
+    nextRuns: scheduler?.nextRuns() ?? [],
+    heldOpsCount: deps.heldOpsCount?.() ?? 0,
+    lockHolder: deps.readHolder(),
+    running: current === null ? null : { mode: current.mode, startedAt: current.startedAt.toISOString() },
+  });
+
+  if (config.http.enabled) {
+    try {
+      server = await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        ...(config.http.token === undefined ? {} : { token: config.http.token }),
+        healthMaxAgeMinutes: config.healthMaxAgeMinutes,
+        metrics,
+        status,
+        logger,
+        startedAt,
+        ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+      });
+    } catch (e) {
+      throw new UdBridgeError('HTTP_LISTEN_FAILED', `daemon.http: cannot listen on ${config.http.host}:${config.http.port}: ${describeError(e).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  async function shutdown(reason: string): Promise<void> {
+    logger.info('daemon stopping', { reason });
+    await scheduler?.stop();
+    const inFlight = current;
+    if (inFlight !== null) {
+      inFlight.controller.abort(new UdBridgeError('SHUTDOWN', `daemon stopping (${reason})`));
+      const deadlineMs = config.shutdownDeadlineSeconds * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      const finishedInTime = await Promise.race([
+        inFlight.promise.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finishedInTime) {
+        logger.warn('shutdown deadline passed with a run still going', { mode: inFlight.mode, deadlineSeconds: config.shutdownDeadlineSeconds });
+      }
+    }
+    await server?.close();
+    removeSignalHandlers();
+    logger.info('daemon stopped', { reason });
+    resolveDone();
+  }
+
+  const stop = (reason = 'stop requested'): Promise<void> => {
+    stopping ??= shutdown(reason).catch((e: unknown) => {
+      logger.error('daemon stop failed', { err: e });
+      resolveDone();
+    });
+    return stopping;
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => void stop(signal);
+  const onMessage = (message: unknown) => {
+    if (message === 'shutdown') void stop('shutdown message');
+  };
+  function removeSignalHandlers(): void {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    process.off('message', onMessage);
+  }
+  if (deps.handleSignals ?? true) {
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    process.on('message', onMessage);
+  }
+
+  scheduler = startScheduler({
+    schedules: [
+      { mode: 'delta', ...config.schedules.delta },
+      { mode: 'full', ...config.schedules.full },
+    ],
+    onDue,
+    logger,
+  });
+  refreshHeldOps();
+  logger.info('daemon started', {
+    delta: config.schedules.delta,
+    full: config.schedules.full,
+    http: server === null ? 'off' : server.url,
+    pid: process.pid,
+  });
+
+  return {
+    stop: () => stop(),
+    nextRuns: () => scheduler?.nextRuns() ?? [],
+    done,
+    httpUrl: server?.url ?? null,
+  };
+}
