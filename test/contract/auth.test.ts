@@ -82,5 +82,4 @@ describe('token', () => {
     expect(statuses).toEqual([401, 200]);
     expect(s.counters().byOperation).toMatchObject({ token: 1, getTenant: 2 });
   });
-  });
 });
