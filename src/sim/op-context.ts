@@ -31,7 +31,7 @@ export function parseBody<S extends z.ZodType>(
   fieldCodes: Readonly<Record<string, string>> = {},
   what = 'body',
 ): z.output<S> {
-  const r = schema.safeParse(body ?? undefined);
+  const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const field = issue?.path[0] !== undefined ? String(issue.path[0]) : undefined;
