@@ -65,9 +65,14 @@ export interface TdsServer {
   readonly logins: Login7[];
   /** How many TCP connections were accepted so far. */
   connections(): number;
-  /** The next result set served, on any connection, is cut after `n` rows by destroying the socket. */
+  /** The next result set of at least `n` rows, on any connection, is cut after `n` rows by destroying the socket. */
   dropNextConnectionAfterRows(n: number): void;
   close(): Promise<void>;
+}
+
+interface DropPlan {
+  at(fixture: ResultSetFixture): number | undefined;
+  fired(fixture: ResultSetFixture): void;
 }
 
 const HOUSEKEEPING = [/^\s*select\s+1\s*;?\s*$/i, /^\s*set\s+/i, /^\s*select\s+@@version/i];
@@ -79,11 +84,12 @@ export async function startTdsServer(options: TdsServerOptions): Promise<TdsServ
   let accepted = 0;
   let dropNext: number | undefined;
 
-  const takeDrop = (fixture: ResultSetFixture): number | undefined => {
-    if (fixture.dropAfterRows !== undefined) return fixture.dropAfterRows;
-    const n = dropNext;
-    dropNext = undefined;
-    return n;
+  // The armed drop stays armed until a result set is long enough to be cut by it.
+  const dropPlan: DropPlan = {
+    at: (fixture) => fixture.dropAfterRows ?? dropNext,
+    fired: (fixture) => {
+      if (fixture.dropAfterRows === undefined) dropNext = undefined;
+    },
   };
 
   const server = net.createServer((socket) => {
@@ -91,7 +97,7 @@ export async function startTdsServer(options: TdsServerOptions): Promise<TdsServ
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    new Connection(accepted, socket, options, requests, logins, takeDrop).start();
+    new Connection(accepted, socket, options, requests, logins, dropPlan).start();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -129,7 +135,7 @@ class Connection {
     private readonly options: TdsServerOptions,
     private readonly requests: RecordedRequest[],
     private readonly logins: Login7[],
-    private readonly takeDrop: (f: ResultSetFixture) => number | undefined,
+    private readonly drops: DropPlan,
   ) {}
 
   start(): void {
@@ -283,25 +289,24 @@ class Connection {
   }
 
   private async streamRows(w: MessageWriter, f: ResultSetFixture): Promise<number | 'dropped'> {
-    // The driver's own SELECT 1 must not use up a drop meant for the test's query.
-    const dropAt = this.housekeeping ? undefined : this.takeDrop(f);
+    // The driver's own SELECT 1 must not be cut by a drop meant for the test's query.
+    const dropAt = this.housekeeping ? undefined : this.drops.at(f);
     await w.push(colMetadata(f.columns));
     let n = 0;
     for (const values of f.rows) {
-      if (dropAt !== undefined && n >= dropAt) {
-        await w.flushPartial();
-        this.socket.destroy();
-        return 'dropped';
-      }
+      if (dropAt !== undefined && n >= dropAt) return this.drop(w, f);
       if (this.cancelled) return n;
       await w.push(row(f.columns, values));
       n += 1;
     }
-    if (dropAt !== undefined && n >= dropAt) {
-      await w.flushPartial();
-      this.socket.destroy();
-      return 'dropped';
-    }
+    if (dropAt !== undefined && n >= dropAt) return this.drop(w, f);
     return n;
+  }
+
+  private async drop(w: MessageWriter, f: ResultSetFixture): Promise<'dropped'> {
+    this.drops.fired(f);
+    await w.flushPartial();
+    this.socket.destroy();
+    return 'dropped';
   }
 }

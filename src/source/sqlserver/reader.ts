@@ -1,0 +1,157 @@
+/**
+ * Reads each entity's view (or the admin's query) row by row with mssql streaming, validates each
+ * row against the column contract and assembles the DirectorySnapshot. A bad row becomes a
+ * SourceIssue and is skipped; a missing view or column fails the whole read before anything is
+ * planned.
+ */
+import type sql from 'mssql';
+import type { DirectorySnapshot, RoleAssignment, SourceIssue, UserEntitlement } from '../../domain/snapshot.js';
+import { SourceError } from '../../errors.js';
+import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityContract, type EntityName, type ValidRow, rowSchema } from './columns.js';
+import type { SqlServerSourceConfig } from './config.js';
+import { toSourceError } from './connection.js';
+
+export interface EntityRead {
+  readonly rows: ValidRow[];
+  readonly issues: SourceIssue[];
+}
+
+export interface EntitySource {
+  readonly contract: EntityContract;
+  /** How issues and errors name the rows' origin: the view, or `queries.<entity>`. */
+  readonly origin: string;
+  readonly text: string;
+}
+
+/** The SELECT per entity: the view with exactly the contract's columns, or the configured query. */
+export function entitySources(config: SqlServerSourceConfig): EntitySource[] {
+  return ENTITY_NAMES.map((entity) => {
+    const contract = COLUMN_CONTRACT[entity];
+    const custom = config.queries[entity];
+    if (custom !== undefined) return { contract, origin: `queries.${entity}`, text: custom };
+    const cols = contract.columns.map((c) => `[${c.name}]`).join(', ');
+    return { contract, origin: contract.view, text: `SELECT ${cols} FROM ${contract.view};` };
+  });
+}
+
+function issueKey(contract: EntityContract, raw: Record<string, unknown>): string {
+  return contract.keyColumns.map((k) => (raw[k] === null || raw[k] === undefined ? '?' : String(raw[k]))).join('/');
+}
+
+/** Streams one entity; resolves with valid rows and per-row issues, rejects with a SourceError. */
+export function readEntity(pool: sql.ConnectionPool, source: EntitySource, target: string): Promise<EntityRead> {
+  const { contract, origin } = source;
+  const schema = rowSchema(contract);
+  const rows: ValidRow[] = [];
+  const issues: SourceIssue[] = [];
+  return new Promise<EntityRead>((resolve, reject) => {
+    let settled = false;
+    const fail = (e: unknown): void => {
+      if (settled) return;
+      settled = true;
+      reject(toSourceError(e, { target, object: origin }));
+    };
+    const request = pool.request();
+    request.stream = true;
+    request.on('recordset', (columns: Record<string, unknown>) => {
+      const missing = contract.columns.filter((c) => !(c.name in columns)).map((c) => c.name);
+      if (missing.length > 0) {
+        fail(
+          new SourceError('SOURCE_COLUMN_MISSING', `${origin} in ${target} lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, {
+            details: { object: origin, columns: missing, target },
+          }),
+        );
+        request.cancel();
+      }
+    });
+    request.on('row', (raw: Record<string, unknown>) => {
+      if (settled) return;
+      const parsed = schema.safeParse(raw);
+      if (parsed.success) {
+        rows.push(parsed.data);
+        return;
+      }
+      const first = parsed.error.issues[0];
+      issues.push({
+        entity: origin,
+        key: issueKey(contract, raw),
+        field: String(first?.path[0] ?? '(row)'),
+        message: first?.message ?? 'invalid row',
+      });
+    });
+    request.on('error', fail);
+    request.on('done', () => {
+      if (settled) return;
+      settled = true;
+      resolve({ rows, issues });
+    });
+    request.query(source.text).catch(fail);
+  });
+}
+
+const str = (r: ValidRow, c: string): string => r[c] as string;
+const opt = <T>(r: ValidRow, c: string): T | undefined => r[c] as T | undefined;
+
+/** Reads every entity in order on the given pool and assembles the snapshot. */
+export async function readSnapshot(pool: sql.ConnectionPool, config: SqlServerSourceConfig, name: string, target: string): Promise<DirectorySnapshot> {
+  const read = new Map<EntityName, EntityRead>();
+  for (const source of entitySources(config)) read.set(source.contract.entity, await readEntity(pool, source, target));
+  const rows = (e: EntityName): ValidRow[] => read.get(e)?.rows ?? [];
+  const issues = ENTITY_NAMES.flatMap((e) => read.get(e)?.issues ?? []);
+
+  const members = new Map<string, string[]>();
+  for (const m of rows('groupMembers')) {
+    const list = members.get(str(m, 'GroupKey')) ?? [];
+    list.push(str(m, 'CompanyKey'));
+    members.set(str(m, 'GroupKey'), list);
+  }
+
+  return {
+    source: name,
+    companies: rows('companies').map((r) => ({
+      key: str(r, 'CompanyKey'),
+      name: str(r, 'Name'),
+      organizationNumber: str(r, 'OrganizationNumber'),
+      countryCode: str(r, 'CountryCode').toUpperCase(),
+      active: r['IsActive'] as boolean,
+    })),
+    groups: rows('groups').map((r) => ({ key: str(r, 'GroupKey'), name: str(r, 'Name'), companyKeys: members.get(str(r, 'GroupKey')) ?? [] })),
+    programs: rows('programs').map((r) => ({ key: str(r, 'ProgramKey'), name: str(r, 'Name') })),
+    companyPrograms: rows('companyPrograms').map((r) => ({ companyKey: str(r, 'CompanyKey'), programKey: str(r, 'ProgramKey') })),
+    users: rows('users').map((r) => {
+      const language = opt<string>(r, 'Language');
+      const countryCode = opt<string>(r, 'CountryCode');
+      const twoStep = opt<boolean>(r, 'TwoStepEnforced');
+      const emailChange = opt<boolean>(r, 'EmailChangeAllowed');
+      return {
+        key: str(r, 'UserKey'),
+        userName: str(r, 'UserName'),
+        email: str(r, 'Email'),
+        firstName: str(r, 'FirstName'),
+        lastName: str(r, 'LastName'),
+        active: r['IsActive'] as boolean,
+        ...(language === undefined ? {} : { language: language.toLowerCase() }),
+        ...(countryCode === undefined ? {} : { countryCode: countryCode.toUpperCase() }),
+        ...(twoStep === undefined ? {} : { twoStepEnforced: twoStep }),
+        ...(emailChange === undefined ? {} : { emailChangeAllowed: emailChange }),
+      };
+    }),
+    roleAssignments: rows('roleAssignments').map(
+      (r): RoleAssignment => ({
+        userKey: str(r, 'UserKey'),
+        programKey: str(r, 'ProgramKey'),
+        role: str(r, 'Role'),
+        scope: str(r, 'ScopeKind') === 'group' ? { kind: 'group', groupKey: str(r, 'ScopeKey') } : { kind: 'company', companyKey: str(r, 'ScopeKey') },
+      }),
+    ),
+    entitlements: rows('entitlements').map(
+      (r): UserEntitlement => ({
+        userKey: str(r, 'UserKey'),
+        programKey: str(r, 'ProgramKey'),
+        kind: str(r, 'Kind') === 'layout' ? 'layout' : 'module',
+        name: str(r, 'Name'),
+      }),
+    ),
+    issues,
+  };
+}
