@@ -6,6 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, UdBridgeError } from './errors.js';
 import { render, ExitCode, type CommandResult } from './cli/result.js';
+import { generateCommand } from './cli/generate.js';
+import { simCommand } from './cli/sim.js';
 
 type Action<O> = (options: O) => Promise<CommandResult>;
 
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`ud-bridge: ${s.replace(/^error: /, '').trim()}\n`),
     });
+  program.addCommand(generateCommand(runAction));
+  program.addCommand(simCommand(runAction));
   return program;
 }
 
