@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/errors.js';
 import { type SqlServerSource, createSqlServerSource, parseSqlServerSourceConfig } from '../../src/source/sqlserver/index.js';
-import { type Fixture, type TdsServer, startTdsServer } from '../support/tds/index.js';
+import { type Fixture, type RowFixture, type TdsServer, startTdsServer } from '../support/tds/index.js';
 import { directoryViews, viewHandler } from './fixtures.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -96,14 +96,14 @@ describe('SQL Server source through mssql against the TDS test server', () => {
     views['ud_bridge.Users'] = {
       ...users,
       rows: [
-        ...(users.rows as unknown[][]),
+        ...(users.rows as RowFixture[]),
         ['2E984725-C51C-4BF4-9960-E1C80E27ABA0', 'nomail', null, 'No', 'Mail', null, null, true, null, null],
         ['3E984725-C51C-4BF4-9960-E1C80E27ABA0', 'long', 'l@example.no', 'x'.repeat(101), 'Long', null, null, true, null, null],
         ['4E984725-C51C-4BF4-9960-E1C80E27ABA0', 'cc', 'c@example.no', 'C', 'C', null, 'N0', true, null, null],
       ],
     };
     const roles = views['ud_bridge.RoleAssignments']!;
-    views['ud_bridge.RoleAssignments'] = { ...roles, rows: [...(roles.rows as unknown[][]), [USER_A, 'VB', 'Admin', 'tenant', '1']] };
+    views['ud_bridge.RoleAssignments'] = { ...roles, rows: [...(roles.rows as RowFixture[]), [USER_A, 'VB', 'Admin', 'tenant', '1']] };
     const { source } = await setup({ views });
     const snap = await source.read();
     expect(snap.users.map((u) => u.userName)).toEqual(['kari', 'ola']);
