@@ -1,0 +1,32 @@
+/**
+ * The pieces one command needs, built from the config by the composition root (src/main.ts) and
+ * closed together. Nothing here is a module-level singleton: each command opens its own App.
+ */
+import type { ResolvedConfig } from '../config/load.js';
+import type { ConnectClient } from '../connect/client.js';
+import type { DirectorySource, DirectoryWriteback } from '../domain/snapshot.js';
+import type { RunRequest } from '../domain/run.js';
+import type { JournalWriter } from '../journal/writer.js';
+import type { Logger } from '../log/logger.js';
+import type { StateStore } from '../state/store.js';
+import type { SyncResult } from './sync.js';
+
+export interface App {
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  readonly store: StateStore;
+  readonly journal: JournalWriter;
+  readonly source: DirectorySource;
+  readonly writeback: DirectoryWriteback;
+  readonly connect: ConnectClient;
+  /** The in-process simulator's URL when connect.mode is embedded. */
+  readonly embeddedConnectUrl: string | null;
+  sync(request: RunRequest): Promise<SyncResult>;
+  close(): Promise<void>;
+}
+
+/** The JSON snapshot and the synthetic source have no place to write links back to. */
+export const noWriteback: DirectoryWriteback = {
+  async writeLinks() {},
+  async writeProfile() {},
+};

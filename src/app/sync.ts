@@ -1,0 +1,184 @@
+/**
+ * One run of the pipeline (design.md): read the source, project, observe, plan, gate, apply,
+ * with the journal and the state following as it goes. Returns the run's summary, its plan and an
+ * outcome per op; never throws for a failed op, only for a run that could not run at all.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ConnectApi } from '../connect/port.js';
+import type { DesiredState } from '../domain/desired.js';
+import type { DirectorySnapshot, DirectorySource, DirectoryWriteback } from '../domain/snapshot.js';
+import type { Op, Plan } from '../domain/plan.js';
+import { OP_KINDS, targetKey } from '../domain/plan.js';
+import type { KindCounts, RunMode, RunRequest, RunStatus, RunSummary } from '../domain/run.js';
+import { describeError, UdBridgeError } from '../errors.js';
+import type { EntityRef, Journal } from '../journal/events.js';
+import type { Logger } from '../log/logger.js';
+import { gate, type GatePolicy } from '../plan/gate.js';
+import { plan as makePlan, type PlanPolicy } from '../plan/plan.js';
+import { project, type Mapping } from '../plan/project.js';
+import type { StateStore } from '../state/store.js';
+import { applyPlan, type OpResult } from '../apply/executor.js';
+import { observe } from './observe.js';
+
+export interface SyncDeps {
+  readonly source: DirectorySource;
+  readonly writeback: DirectoryWriteback;
+  readonly connect: ConnectApi;
+  readonly store: StateStore;
+  readonly journal: Journal;
+  readonly logger: Logger;
+  readonly mapping: Mapping;
+  readonly planPolicy: Omit<PlanPolicy, 'clientId'>;
+  readonly gatePolicy: GatePolicy;
+  readonly parentTenantExternalId: string | undefined;
+  readonly concurrency: number;
+  readonly now?: () => Date;
+}
+
+export interface SyncResult {
+  readonly summary: RunSummary;
+  readonly plan: Plan | null;
+  readonly results: readonly OpResult[];
+}
+
+export function newRunId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export function entityOf(op: Op): EntityRef {
+  const t = op.target;
+  const connectId = t.type === 'company' || t.type === 'companyApp' ? t.tenantId : t.type === 'user' ? t.userId : undefined;
+  return { type: t.type, key: targetKey(t), ...(connectId ? { connectId } : {}) };
+}
+
+export async function runSync(deps: SyncDeps, request: RunRequest): Promise<SyncResult> {
+  const now = deps.now ?? (() => new Date());
+  const started = now();
+  const runId = newRunId(started);
+  const log = deps.logger.child({ runId });
+  let mode: RunMode = request.mode;
+  if (mode === 'delta' && !deps.store.hasCompletedFullRun()) mode = 'full'; // nothing to trust yet
+  deps.journal.write({ type: 'run.started', runId, level: 'info', mode, trigger: request.trigger, dryRun: request.dryRun, source: deps.source.name });
+  log.info('run started', { mode, trigger: request.trigger, dryRun: request.dryRun, source: deps.source.name });
+
+  let sourceCounts: Record<string, number> = {};
+  const finish = (status: RunStatus, planned: Plan | null, results: readonly OpResult[], error?: { code: string; message: string }): SyncResult => {
+    const finishedAt = now();
+    const summary: RunSummary = {
+      runId,
+      mode,
+      trigger: request.trigger,
+      dryRun: request.dryRun,
+      status,
+      startedAt: started.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - started.getTime(),
+      counts: countByKind(results, planned?.held ?? []),
+      sourceCounts,
+      ...(error ? { error } : {}),
+    };
+    if (!request.dryRun) deps.store.recordRun(summary);
+    deps.journal.write({ type: 'run.finished', runId, level: status === 'failed' || status === 'partial' ? 'error' : status === 'succeeded' ? 'info' : 'warn', status, durationMs: summary.durationMs, counts: summary.counts, ...(error ? { error } : {}) });
+    log.info('run finished', { status, durationMs: summary.durationMs });
+    return { summary, plan: planned, results };
+  };
+
+  let snapshot: DirectorySnapshot;
+  let desired: DesiredState;
+  let planned: Plan;
+  try {
+    snapshot = await deps.source.read();
+    sourceCounts = countSource(snapshot);
+    desired = project(snapshot, deps.mapping);
+    for (const issue of [...snapshot.issues, ...desired.issues]) {
+      deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message });
+    }
+    const observed = await observe(desired, deps.store, deps.connect, {
+      mode,
+      softMatch: deps.planPolicy.tenantSoftMatch,
+      managedApplications: deps.planPolicy.managedApplications,
+    });
+    if (mode === 'full' && !request.dryRun) deps.store.replaceMirror(observed);
+    planned = gate(makePlan(desired, observed, { ...deps.planPolicy, clientId: deps.connect.clientId }), deps.gatePolicy, deps.store.linkedCounts(), { yesDestructive: request.yesDestructive });
+  } catch (e) {
+    const err = describeError(e);
+    log.error('run could not complete', { code: err.code, error: err.message });
+    if (!(e instanceof UdBridgeError)) log.error('unexpected error', { stack: (e as Error).stack });
+    return finish('failed', null, [], { code: err.code, message: err.message });
+  }
+
+  for (const p of planned.problems) {
+    deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: p.entity, field: p.field, message: p.message });
+  }
+  for (const d of planned.drift) {
+    deps.journal.write({ type: 'drift', runId, level: 'warn', entity: d.entity, field: d.field, source: d.source, connect: d.connect, message: d.message });
+  }
+  for (const h of planned.held) {
+    deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
+  }
+  if (request.dryRun) return finish(planned.held.length ? 'held' : 'succeeded', planned, []);
+  if (planned.held.length) deps.store.saveHeld(runId, planned.held);
+
+  let parentTenantId: string | undefined;
+  try {
+    parentTenantId = planned.ops.some((o) => o.kind === 'tenant.create') ? await findParent(deps) : undefined;
+  } catch (e) {
+    const err = describeError(e);
+    return finish('failed', planned, [], err);
+  }
+
+  const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback }, {
+    concurrency: deps.concurrency,
+    ...(request.signal ? { signal: request.signal } : {}),
+    onResult: (r) => {
+      const base = { runId, opId: r.op.id, kind: r.op.kind, entity: entityOf(r.op), reason: r.op.reason };
+      if (r.outcome === 'failed') {
+        deps.journal.write({ ...base, type: 'op.failed', level: 'error', error: r.error! });
+        log.warn('op failed', { opId: r.op.id, code: r.error!.code, error: r.error!.message });
+      } else if (r.outcome === 'skipped') {
+        deps.journal.write({ ...base, type: 'op.skipped', level: 'warn', reason: `${r.op.reason} — skipped: ${r.skippedBecause ?? ''}` });
+      } else {
+        deps.journal.write({ ...base, type: 'op.applied', level: 'info', outcome: r.outcome });
+      }
+    },
+  });
+
+  const failed = results.some((r) => r.outcome === 'failed');
+  const status: RunStatus = request.signal?.aborted ? 'interrupted' : failed ? 'partial' : planned.held.length ? 'held' : 'succeeded';
+  await deps.journal.flush();
+  return finish(status, planned, results);
+}
+
+/** The customer tenant new company tenants go under, found by its external id among ours. */
+async function findParent(deps: SyncDeps): Promise<string | undefined> {
+  if (!deps.parentTenantExternalId) return undefined;
+  for await (const t of deps.connect.searchTenants({ externalId: deps.parentTenantExternalId })) {
+    if (t.ownerClientId === deps.connect.clientId && t.externalId === deps.parentTenantExternalId) return t.id;
+  }
+  throw new UdBridgeError('PARENT_TENANT_NOT_FOUND', `connect.parentTenantExternalId: no tenant owned by ${deps.connect.clientId} has external_id ${deps.parentTenantExternalId}`);
+}
+
+function countSource(s: DirectorySnapshot): Record<string, number> {
+  return {
+    companies: s.companies.length,
+    companyGroups: s.groups.length,
+    programs: s.programs.length,
+    users: s.users.length,
+    roleAssignments: s.roleAssignments.length,
+    entitlements: s.entitlements.length,
+    issues: s.issues.length,
+  };
+}
+
+function countByKind(results: readonly OpResult[], held: Plan['held']): Record<string, KindCounts> {
+  const counts: Record<string, KindCounts> = {};
+  const get = (kind: string) => (counts[kind] ??= { applied: 0, failed: 0, held: 0 });
+  for (const r of results) {
+    if (r.outcome === 'failed') get(r.op.kind).failed++;
+    else if (r.outcome !== 'skipped') get(r.op.kind).applied++;
+  }
+  for (const h of held) get(h.op.kind).held++;
+  // Keep the order of OP_KINDS so printed counts read the same every run.
+  return Object.fromEntries(OP_KINDS.filter((k) => counts[k]).map((k) => [k, counts[k]!]));
+}

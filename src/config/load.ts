@@ -1,0 +1,152 @@
+/**
+ * Reads the YAML config, applies environment overrides, validates it against the one schema and
+ * resolves secrets and relative paths. Every failure is a ConfigError naming the key.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { configSchema, SECRET_PATHS, secretRefSchema, type ParsedConfig, type SecretRef } from './schema.js';
+
+export const ENV_PREFIX = 'UDB_';
+
+export interface ResolvedConfig extends ParsedConfig {
+  /** Absolute path of the file it came from. */
+  readonly configPath: string;
+  /** Every resolved secret value, for the log and journal redactor. */
+  readonly secretValues: readonly string[];
+}
+
+/** The package root: two levels above this file both in src/config and dist/config. */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.UD_BRIDGE_CONFIG ?? resolve(packageRoot, 'config', 'ud-bridge.yaml');
+}
+
+export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
+  const env = options.env ?? process.env;
+  const configPath = resolve(options.path ?? defaultConfigPath(env));
+  if (!existsSync(configPath)) throw new ConfigError('(file)', `no config file at ${configPath}`);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(configPath, 'utf8')) ?? {};
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new ConfigError('(file)', `${configPath} is not valid YAML${where}`, { cause: e });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError('(file)', `${configPath} must hold a YAML mapping at the top level`);
+  }
+  applyEnvOverrides(raw as Record<string, unknown>, env);
+  return resolveConfig(raw, configPath, env);
+}
+
+/** Validates an already-parsed object (tests and the YAML loader share this path). */
+export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const base = dirname(configPath);
+  const secretValues = resolveSecrets(raw, env, base);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw configErrorFrom(parsed.error);
+  const config = parsed.data;
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  const source = config.source.type === 'snapshot' ? { ...config.source, path: abs(config.source.path) } : config.source;
+
+  return {
+    ...config,
+    source,
+    connect: {
+      ...config.connect,
+      embedded: {
+        ...config.connect.embedded,
+        statePath: abs(config.connect.embedded.statePath),
+        ...(config.connect.embedded.seed === undefined ? {} : { seed: abs(config.connect.embedded.seed) }),
+      },
+    },
+    paths: { data: abs(config.paths.data), logs: abs(config.paths.logs), journal: abs(config.paths.journal) },
+    logging: { ...config.logging, dir: abs(config.logging.dir) },
+    configPath,
+    secretValues,
+  };
+}
+
+/** Replaces each secret reference in `raw` by its value (in place) and returns the values. */
+function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string): string[] {
+  const values: string[] = [];
+  for (const path of SECRET_PATHS) {
+    let node = raw as Record<string, unknown> | undefined;
+    for (const segment of path.slice(0, -1)) {
+      const next = node?.[segment];
+      node = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : undefined;
+    }
+    const leaf = path[path.length - 1]!;
+    if (!node || node[leaf] === undefined) continue;
+    const key = path.join('.');
+    const ref = secretRefSchema.safeParse(node[leaf]);
+    if (!ref.success) throw new ConfigError(key, 'expected the secret as text, {env: NAME} or {file: PATH}');
+    const value = resolveSecret(key, ref.data, env, base);
+    node[leaf] = value;
+    values.push(value);
+  }
+  return values;
+}
+
+export function resolveSecret(key: string, ref: SecretRef, env: NodeJS.ProcessEnv, baseDir: string): string {
+  if (typeof ref === 'string') return ref;
+  if ('env' in ref) {
+    const value = env[ref.env];
+    if (value === undefined || value === '') throw new ConfigError(key, `expected environment variable ${ref.env} to be set`);
+    return value;
+  }
+  const file = isAbsolute(ref.file) ? ref.file : resolve(baseDir, ref.file);
+  try {
+    const value = readFileSync(file, 'utf8').trim();
+    if (value === '') throw new ConfigError(key, `expected the secret file ${file} to hold a value, it is empty`);
+    return value;
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(key, `expected a readable secret file at ${file}`, { cause: e });
+  }
+}
+
+/**
+ * `UDB_CONNECT__CLIENT_ID=x` sets connect.clientId: `__` separates levels, each level is written
+ * in SNAKE_CASE and becomes camelCase. Values are read as YAML scalars (numbers, booleans).
+ */
+export function applyEnvOverrides(target: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const path = name.slice(ENV_PREFIX.length).split('__').map(snakeToCamel);
+    if (path.some((p) => p === '')) continue;
+    let node: Record<string, unknown> = target;
+    for (const segment of path.slice(0, -1)) {
+      const next = node[segment];
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[segment] = {};
+      node = node[segment] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = parseScalar(value);
+  }
+}
+
+function snakeToCamel(s: string): string {
+  return s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseScalar(value: string): unknown {
+  try {
+    const v: unknown = parseYaml(value);
+    return v === null || typeof v === 'object' ? value : v;
+  } catch {
+    return value;
+  }
+}
+
+export function configErrorFrom(error: z.ZodError): ConfigError {
+  const lines = error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+  const first = error.issues[0];
+  const key = first && first.path.length ? first.path.join('.') : '(top level)';
+  const expected = first ? first.message + (lines.length > 1 ? `; also ${lines.slice(1).join('; ')}` : '') : 'invalid';
+  return new ConfigError(key, expected, { details: { issues: lines } });
+}

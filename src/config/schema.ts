@@ -1,0 +1,181 @@
+/**
+ * The one config schema: types, defaults and validation messages all come from here. Sub-schemas
+ * that belong to one module (the SQL Server source, the daemon, logging) are defined beside that
+ * module and composed in here, so this stays the single place the whole file is validated.
+ */
+import { z } from 'zod';
+import { daemonSchema, loggingSchema } from '../daemon/config.js';
+import { sqlServerSourceSchema } from '../source/sqlserver/config.js';
+
+/**
+ * A secret in the YAML file: plain text (only if the admin chooses), `{env: NAME}` or `{file: PATH}`.
+ * The loader resolves references at the paths in SECRET_PATHS before validation, so the schema
+ * below sees plain strings.
+ */
+export const secretRefSchema = z.union([
+  z.string().min(1, 'expected a non-empty secret'),
+  z.object({ env: z.string().min(1, 'expected the name of an environment variable') }).strict(),
+  z.object({ file: z.string().min(1, 'expected a file path') }).strict(),
+]);
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+export const SECRET_PATHS: readonly (readonly string[])[] = [
+  ['connect', 'clientSecret'],
+  ['daemon', 'http', 'token'],
+  ['source', 'sqlserver', 'auth', 'password'],
+];
+
+const keyPattern = z.string().min(1);
+const globList = z.array(z.string().min(1)).default([]);
+
+const programSchema = z
+  .object({
+    applicationId: z.string().min(1, 'expected the Connect application id (its client_id)'),
+    /** The application's role catalog, when known: roles outside it are rejected before any call. */
+    roles: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+const thresholdSchema = z
+  .object({
+    maxCount: z.number().int().nonnegative(),
+    maxPercent: z.number().min(0).max(100),
+  })
+  .strict();
+
+const thresholdDefault = { maxCount: 50, maxPercent: 20 };
+
+export const configSchema = z
+  .object({
+    source: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('snapshot'), path: z.string().min(1, 'expected the path of a snapshot JSON file') }).strict(),
+        z
+          .object({
+            type: z.literal('synthetic'),
+            seed: z.number().int().default(1),
+            users: z.number().int().positive().default(100),
+            companies: z.number().int().positive().default(5),
+            programs: z.number().int().min(1).max(3).default(3),
+            rolesPerUser: z.number().int().positive().default(2),
+            groupSize: z.number().int().nonnegative().default(5),
+          })
+          .strict(),
+        z.object({ type: z.literal('sqlserver'), sqlserver: sqlServerSourceSchema }).strict(),
+      ])
+      .describe('where the directory is read from'),
+
+    connect: z
+      .object({
+        /** embedded: start the Connect simulator in-process (demo and first steps); remote: a real endpoint. */
+        mode: z.enum(['embedded', 'remote']).default('remote'),
+        apiBaseUrl: z.url().default('https://public-api.connect.visma.com/v1.0'),
+        tokenUrl: z.url().default('https://connect.visma.com/connect/token'),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1, 'expected the client secret, or {env: NAME} / {file: PATH}'),
+        clientAuth: z.enum(['form', 'basic']).default('form'),
+        /** The parent (customer) tenant under which company tenants are added, by its external id. */
+        parentTenantExternalId: z.string().min(1).optional(),
+        timeoutMs: z.number().int().positive().default(15_000),
+        concurrency: z.number().int().min(1).max(64).default(8),
+        retry: z
+          .object({
+            maxAttempts: z.number().int().min(1).max(20).default(5),
+            baseDelayMs: z.number().int().nonnegative().default(200),
+            maxDelayMs: z.number().int().positive().default(10_000),
+          })
+          .strict()
+          .default({ maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 }),
+        maxRetryAfterMs: z.number().int().positive().default(60_000),
+        embedded: z
+          .object({
+            seed: z.string().optional(),
+            statePath: z.string().default('data/connect-sim.json'),
+          })
+          .strict()
+          .default({ statePath: 'data/connect-sim.json' }),
+      })
+      .strict(),
+
+    /** VUD program key → Connect application. Only these applications are ever touched. */
+    programs: z.record(keyPattern, programSchema).refine((m) => Object.keys(m).length > 0, 'expected at least one program'),
+
+    /** How modules and layout groups become role names; `{name}` is replaced. */
+    roleNames: z
+      .object({
+        module: z.string().includes('{name}').default('module:{name}'),
+        layout: z.string().includes('{name}').default('layout:{name}'),
+      })
+      .strict()
+      .default({ module: 'module:{name}', layout: 'layout:{name}' }),
+
+    scope: z
+      .object({
+        companies: z.object({ include: globList, exclude: globList }).strict().default({ include: [], exclude: [] }),
+        users: z.object({ include: globList, exclude: globList }).strict().default({ include: [], exclude: [] }),
+      })
+      .strict()
+      .default({ companies: { include: [], exclude: [] }, users: { include: [], exclude: [] } }),
+
+    policy: z
+      .object({
+        tenantSoftMatch: z.boolean().default(true),
+        programRemoved: z.enum(['suspend', 'delete']).default('suspend'),
+        /** Whether VUD owns these user flags; when false ud-bridge leaves them to Connect. */
+        ownsTwoStep: z.boolean().default(false),
+        ownsEmailChangeAllowed: z.boolean().default(false),
+        destructive: z
+          .object({
+            revoke: thresholdSchema.default(thresholdDefault),
+            unlink: thresholdSchema.default(thresholdDefault),
+            suspend: thresholdSchema.default(thresholdDefault),
+            delete: thresholdSchema.default({ maxCount: 5, maxPercent: 10 }),
+            /** Percentages are only checked once this many ops of a kind are planned. */
+            percentFloor: z.number().int().nonnegative().default(5),
+          })
+          .strict()
+          .default({
+            revoke: thresholdDefault,
+            unlink: thresholdDefault,
+            suspend: thresholdDefault,
+            delete: { maxCount: 5, maxPercent: 10 },
+            percentFloor: 5,
+          }),
+      })
+      .strict()
+      .default({
+        tenantSoftMatch: true,
+        programRemoved: 'suspend',
+        ownsTwoStep: false,
+        ownsEmailChangeAllowed: false,
+        destructive: {
+          revoke: thresholdDefault,
+          unlink: thresholdDefault,
+          suspend: thresholdDefault,
+          delete: { maxCount: 5, maxPercent: 10 },
+          percentFloor: 5,
+        },
+      }),
+
+    apply: z
+      .object({ concurrency: z.number().int().min(1).max(64).default(8) })
+      .strict()
+      .default({ concurrency: 8 }),
+
+    paths: z
+      .object({
+        data: z.string().default('data'),
+        logs: z.string().default('logs'),
+        journal: z.string().default('logs/journal'),
+      })
+      .strict()
+      .default({ data: 'data', logs: 'logs', journal: 'logs/journal' }),
+
+    daemon: daemonSchema,
+    logging: loggingSchema,
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+/** The parsed config, secrets still as references. */
+export type ParsedConfig = z.infer<typeof configSchema>;

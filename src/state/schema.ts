@@ -1,0 +1,70 @@
+/** Forward-only migrations; `PRAGMA user_version` counts how many have run. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE tenants (
+    company_key TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    organization_number TEXT NOT NULL,
+    country_code TEXT NOT NULL,
+    match TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE tenant_apps (
+    company_key TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (company_key, application_id)
+  );
+  CREATE TABLE users (
+    user_key TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    linked INTEGER NOT NULL,
+    external_id_set INTEGER NOT NULL DEFAULT 0,
+    two_step_enforced INTEGER,
+    email_change_allowed INTEGER,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX users_by_user_id ON users (user_id);
+  CREATE TABLE grants (
+    user_key TEXT NOT NULL,
+    company_key TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    PRIMARY KEY (user_key, company_key, application_id)
+  );
+  CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    mode TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    dry_run INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    counts TEXT NOT NULL,
+    source_counts TEXT NOT NULL,
+    error TEXT
+  );
+  CREATE TABLE held_ops (
+    run_id TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    gate TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (run_id, op_id)
+  );
+  CREATE TABLE intents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    outcome TEXT,
+    result TEXT
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];

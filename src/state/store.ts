@@ -1,0 +1,314 @@
+/**
+ * StateStore: ud-bridge's local memory in SQLite (WAL) under the data folder. It holds the links
+ * (company ↔ tenant, user ↔ account), a mirror of what was last applied in Connect (what a delta
+ * run compares against), runs, held ops and write-ahead intents. A full run can rebuild all of it
+ * from Connect, because external ids are the anchors.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppStatus, Grant, ObservedAccount, ObservedTenant } from '../domain/desired.js';
+import type { HeldOp, Op } from '../domain/plan.js';
+import type { RunSummary } from '../domain/run.js';
+import { StateError } from '../errors.js';
+import { MIGRATIONS } from './schema.js';
+
+export interface TenantRecord {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly organizationNumber: string;
+  readonly countryCode: string;
+  readonly match: 'created' | 'hard' | 'soft';
+}
+
+export interface UserRecord {
+  readonly userId: string;
+  readonly linked: boolean;
+  readonly externalIdSet?: boolean;
+  readonly twoStepEnforced?: boolean | null;
+  readonly emailChangeAllowed?: boolean | null;
+}
+
+export interface Intent {
+  readonly id: number;
+  readonly runId: string;
+  readonly opId: string;
+  readonly kind: string;
+  readonly targetKey: string;
+  readonly startedAt: string;
+}
+
+export interface StoredHeldOp extends HeldOp {
+  readonly runId: string;
+  readonly status: 'held' | 'approved' | 'superseded';
+}
+
+type Row = Record<string, unknown>;
+
+export class StateStore {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(dataDir: string): StateStore {
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      const db = new Database(join(dataDir, 'state.sqlite'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
+      }
+      return new StateStore(db);
+    } catch (e) {
+      if (e instanceof StateError) throw e;
+      throw new StateError('STATE_OPEN_FAILED', `could not open the state database in ${dataDir}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- links and the mirror of Connect --------------------------------------------------------
+
+  observed(): { tenants: ObservedTenant[]; accounts: ObservedAccount[] } {
+    const apps = this.db.prepare('SELECT company_key, application_id, status FROM tenant_apps').all() as Row[];
+    const appsBy = new Map<string, Record<string, AppStatus>>();
+    for (const a of apps) {
+      const k = a.company_key as string;
+      if (!appsBy.has(k)) appsBy.set(k, {});
+      appsBy.get(k)![a.application_id as string] = a.status as AppStatus;
+    }
+    const tenants = (this.db.prepare('SELECT * FROM tenants ORDER BY company_key').all() as Row[]).map((t) => ({
+      companyKey: t.company_key as string,
+      tenantId: t.tenant_id as string,
+      name: t.name as string,
+      organizationNumber: t.organization_number as string,
+      countryCode: t.country_code as string,
+      applications: appsBy.get(t.company_key as string) ?? {},
+    }));
+    const grants = this.db.prepare('SELECT * FROM grants ORDER BY user_key, company_key, application_id').all() as Row[];
+    const grantsBy = new Map<string, Grant[]>();
+    for (const g of grants) {
+      const k = g.user_key as string;
+      if (!grantsBy.has(k)) grantsBy.set(k, []);
+      grantsBy.get(k)!.push({ companyKey: g.company_key as string, applicationId: g.application_id as string, roles: JSON.parse(g.roles as string) as string[] });
+    }
+    const accounts = (this.db.prepare('SELECT * FROM users ORDER BY user_key').all() as Row[]).map((u) => ({
+      userKey: u.user_key as string,
+      userId: u.user_id as string,
+      linked: u.linked === 1,
+      externalIdSet: u.external_id_set === 1,
+      twoStepEnforced: bool(u.two_step_enforced),
+      emailChangeAllowed: bool(u.email_change_allowed),
+      grants: grantsBy.get(u.user_key as string) ?? [],
+      profile: null,
+    }));
+    return { tenants, accounts };
+  }
+
+  tenantId(companyKey: string): string | undefined {
+    return (this.db.prepare('SELECT tenant_id FROM tenants WHERE company_key = ?').get(companyKey) as Row | undefined)?.tenant_id as string | undefined;
+  }
+
+  user(userKey: string): UserRecord | undefined {
+    const u = this.db.prepare('SELECT * FROM users WHERE user_key = ?').get(userKey) as Row | undefined;
+    if (!u) return undefined;
+    return { userId: u.user_id as string, linked: u.linked === 1, externalIdSet: u.external_id_set === 1, twoStepEnforced: bool(u.two_step_enforced), emailChangeAllowed: bool(u.email_change_allowed) };
+  }
+
+  /** The user key an account is linked to, if any: the guard against two keys on one account. */
+  userKeyOf(userId: string): string | undefined {
+    return (this.db.prepare('SELECT user_key FROM users WHERE user_id = ?').get(userId) as Row | undefined)?.user_key as string | undefined;
+  }
+
+  recordTenant(companyKey: string, t: TenantRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO tenants (company_key, tenant_id, name, organization_number, country_code, match, updated_at)
+         VALUES (@companyKey, @tenantId, @name, @organizationNumber, @countryCode, @match, @now)
+         ON CONFLICT(company_key) DO UPDATE SET tenant_id = excluded.tenant_id, name = excluded.name,
+           organization_number = excluded.organization_number, country_code = excluded.country_code, updated_at = excluded.updated_at`,
+      )
+      .run({ companyKey, ...t, now: new Date().toISOString() });
+  }
+
+  recordTenantApp(companyKey: string, applicationId: string, status: AppStatus | null): void {
+    if (status === null) {
+      this.db.prepare('DELETE FROM tenant_apps WHERE company_key = ? AND application_id = ?').run(companyKey, applicationId);
+      this.db.prepare('DELETE FROM grants WHERE company_key = ? AND application_id = ?').run(companyKey, applicationId);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO tenant_apps (company_key, application_id, status) VALUES (?, ?, ?)
+         ON CONFLICT(company_key, application_id) DO UPDATE SET status = excluded.status`,
+      )
+      .run(companyKey, applicationId, status);
+  }
+
+  recordUser(userKey: string, u: UserRecord): void {
+    const current = this.user(userKey);
+    this.db
+      .prepare(
+        `INSERT INTO users (user_key, user_id, linked, external_id_set, two_step_enforced, email_change_allowed, updated_at)
+         VALUES (@userKey, @userId, @linked, @externalIdSet, @twoStep, @emailChange, @now)
+         ON CONFLICT(user_key) DO UPDATE SET user_id = excluded.user_id, linked = excluded.linked,
+           external_id_set = excluded.external_id_set, two_step_enforced = excluded.two_step_enforced,
+           email_change_allowed = excluded.email_change_allowed, updated_at = excluded.updated_at`,
+      )
+      .run({
+        userKey,
+        userId: u.userId,
+        linked: u.linked ? 1 : 0,
+        externalIdSet: (u.externalIdSet ?? (current?.userId === u.userId ? current.externalIdSet : false)) ? 1 : 0,
+        twoStep: toInt(u.twoStepEnforced !== undefined ? u.twoStepEnforced : current?.twoStepEnforced),
+        emailChange: toInt(u.emailChangeAllowed !== undefined ? u.emailChangeAllowed : current?.emailChangeAllowed),
+        now: new Date().toISOString(),
+      });
+    if (!u.linked) this.db.prepare('DELETE FROM grants WHERE user_key = ?').run(userKey);
+  }
+
+  recordGrant(userKey: string, companyKey: string, applicationId: string, roles: readonly string[]): void {
+    if (roles.length === 0) {
+      this.db.prepare('DELETE FROM grants WHERE user_key = ? AND company_key = ? AND application_id = ?').run(userKey, companyKey, applicationId);
+      return;
+    }
+    this.db
+      .prepare(
+        `INSERT INTO grants (user_key, company_key, application_id, roles) VALUES (?, ?, ?, ?)
+         ON CONFLICT(user_key, company_key, application_id) DO UPDATE SET roles = excluded.roles`,
+      )
+      .run(userKey, companyKey, applicationId, JSON.stringify([...roles].sort()));
+  }
+
+  /** After a full run's read of Connect: the mirror becomes exactly what was observed. */
+  replaceMirror(observed: { tenants: readonly ObservedTenant[]; accounts: readonly ObservedAccount[] }): void {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM grants; DELETE FROM tenant_apps;');
+      for (const t of observed.tenants) {
+        const existing = this.db.prepare('SELECT match FROM tenants WHERE company_key = ?').get(t.companyKey) as Row | undefined;
+        this.recordTenant(t.companyKey, { tenantId: t.tenantId, name: t.name, organizationNumber: t.organizationNumber, countryCode: t.countryCode, match: (existing?.match as TenantRecord['match']) ?? 'hard' });
+        for (const [app, status] of Object.entries(t.applications)) this.recordTenantApp(t.companyKey, app, status);
+      }
+      for (const a of observed.accounts) {
+        this.recordUser(a.userKey, { userId: a.userId, linked: a.linked, externalIdSet: a.externalIdSet, twoStepEnforced: a.twoStepEnforced, emailChangeAllowed: a.emailChangeAllowed });
+        for (const g of a.grants) this.recordGrant(a.userKey, g.companyKey, g.applicationId, g.roles);
+      }
+    })();
+  }
+
+  /** How much is linked: the base of the safety gate's percentages. */
+  linkedCounts(): { grants: number; users: number; tenantApps: number } {
+    const n = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    return {
+      grants: n('SELECT COUNT(*) AS n FROM grants'),
+      users: n('SELECT COUNT(*) AS n FROM users WHERE linked = 1'),
+      tenantApps: n('SELECT COUNT(*) AS n FROM tenant_apps'),
+    };
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------
+
+  recordRun(s: RunSummary): void {
+    this.db
+      .prepare(
+        `INSERT INTO runs (run_id, mode, trigger, dry_run, status, started_at, finished_at, duration_ms, counts, source_counts, error)
+         VALUES (@runId, @mode, @trigger, @dryRun, @status, @startedAt, @finishedAt, @durationMs, @counts, @sourceCounts, @error)
+         ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
+           duration_ms = excluded.duration_ms, counts = excluded.counts, source_counts = excluded.source_counts, error = excluded.error`,
+      )
+      .run({
+        ...s,
+        dryRun: s.dryRun ? 1 : 0,
+        counts: JSON.stringify(s.counts),
+        sourceCounts: JSON.stringify(s.sourceCounts),
+        error: s.error ? JSON.stringify(s.error) : null,
+      });
+  }
+
+  lastRuns(limit: number): RunSummary[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(runFromRow);
+  }
+
+  /** The last run that read the source and was not paused or failed: the anomaly guard's baseline. */
+  lastGoodRun(): RunSummary | undefined {
+    const r = this.db.prepare(`SELECT * FROM runs WHERE dry_run = 0 AND status IN ('succeeded','partial','held') ORDER BY started_at DESC, rowid DESC LIMIT 1`).get() as Row | undefined;
+    return r ? runFromRow(r) : undefined;
+  }
+
+  hasCompletedFullRun(): boolean {
+    return this.db.prepare(`SELECT 1 FROM runs WHERE mode = 'full' AND dry_run = 0 AND status IN ('succeeded','partial','held') LIMIT 1`).get() !== undefined;
+  }
+
+  // ---- held ops -------------------------------------------------------------------------------
+
+  saveHeld(runId: string, held: readonly HeldOp[]): void {
+    const insert = this.db.prepare(`INSERT OR REPLACE INTO held_ops (run_id, op_id, op, gate, status) VALUES (?, ?, ?, ?, 'held')`);
+    this.db.transaction(() => {
+      // A newer plan supersedes what earlier runs held: approve always re-plans anyway.
+      this.db.prepare(`UPDATE held_ops SET status = 'superseded' WHERE status = 'held' AND run_id <> ?`).run(runId);
+      for (const h of held) insert.run(runId, h.op.id, JSON.stringify(h.op), h.gate);
+    })();
+  }
+
+  heldOps(runId?: string): StoredHeldOp[] {
+    const rows = (runId
+      ? this.db.prepare('SELECT * FROM held_ops WHERE run_id = ? ORDER BY op_id').all(runId)
+      : this.db.prepare(`SELECT * FROM held_ops WHERE status = 'held' ORDER BY run_id, op_id`).all()) as Row[];
+    return rows.map((r) => ({ runId: r.run_id as string, op: JSON.parse(r.op as string) as Op, gate: r.gate as string, status: r.status as StoredHeldOp['status'] }));
+  }
+
+  setHeldStatus(runId: string, status: StoredHeldOp['status']): void {
+    this.db.prepare('UPDATE held_ops SET status = ? WHERE run_id = ?').run(status, runId);
+  }
+
+  // ---- write-ahead intents --------------------------------------------------------------------
+
+  beginIntent(runId: string, opId: string, kind: string, targetKey: string): number {
+    const r = this.db
+      .prepare('INSERT INTO intents (run_id, op_id, kind, target_key, started_at) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, opId, kind, targetKey, new Date().toISOString());
+    return Number(r.lastInsertRowid);
+  }
+
+  finishIntent(id: number, outcome: string, result: unknown): void {
+    this.db.prepare('UPDATE intents SET finished_at = ?, outcome = ?, result = ? WHERE id = ?').run(new Date().toISOString(), outcome, JSON.stringify(result ?? null), id);
+  }
+
+  openIntents(): Intent[] {
+    return (this.db.prepare('SELECT * FROM intents WHERE finished_at IS NULL ORDER BY id').all() as Row[]).map((r) => ({
+      id: r.id as number,
+      runId: r.run_id as string,
+      opId: r.op_id as string,
+      kind: r.kind as string,
+      targetKey: r.target_key as string,
+      startedAt: r.started_at as string,
+    }));
+  }
+}
+
+function bool(v: unknown): boolean | null {
+  return v === null || v === undefined ? null : v === 1;
+}
+
+function toInt(v: boolean | null | undefined): number | null {
+  return v === null || v === undefined ? null : v ? 1 : 0;
+}
+
+function runFromRow(r: Row): RunSummary {
+  return {
+    runId: r.run_id as string,
+    mode: r.mode as RunSummary['mode'],
+    trigger: r.trigger as RunSummary['trigger'],
+    dryRun: r.dry_run === 1,
+    status: r.status as RunSummary['status'],
+    startedAt: r.started_at as string,
+    finishedAt: r.finished_at as string,
+    durationMs: r.duration_ms as number,
+    counts: JSON.parse(r.counts as string) as RunSummary['counts'],
+    sourceCounts: JSON.parse(r.source_counts as string) as RunSummary['sourceCounts'],
+    ...(r.error ? { error: JSON.parse(r.error as string) as NonNullable<RunSummary['error']> } : {}),
+  };
+}
