@@ -1,0 +1,70 @@
+/**
+ * `ud-bridge daemon [--config F]`: runs the schedules until the service manager stops it, then
+ * returns exit 0 (a stop is the normal end of a service, even with a run interrupted: the next
+ * run converges). Everything it needs is handed in by main.ts, the composition root.
+ */
+import type { Command } from 'commander';
+import type { RunFn } from '../domain/run.js';
+import type { DaemonConfig } from '../daemon/config.js';
+import { startDaemon, type SkippedRun } from '../daemon/daemon.js';
+import type { RouteHandler } from '../daemon/http-server.js';
+import { acquireRunLock, readLockHolder } from '../daemon/lock.js';
+import { DaemonMetrics } from '../daemon/metrics.js';
+import type { Logger } from '../log/logger.js';
+import { ExitCode, type CommandResult } from './result.js';
+import type { RunHistory } from './status.js';
+
+/**
+ * A lock from another host (a shared data folder) older than this is taken as abandoned. Runs
+ * take minutes; six hours leaves room for a very large first full run.
+ */
+export const DEFAULT_LOCK_STALE_AFTER_MS = 6 * 60 * 60 * 1000;
+
+export interface DaemonCommandDeps {
+  readonly config: DaemonConfig;
+  /** The data folder (config paths.data, absolute): the run lock lives there. */
+  readonly dataDir: string;
+  readonly runOnce: RunFn;
+  readonly logger: Logger;
+  readonly history: RunHistory;
+  /** The engine journals it as `run.skipped`. */
+  readonly onSkipped: (skipped: SkippedRun) => void;
+  /** Hooked to the Connect client's observer and the engine's outcomes by main.ts. */
+  readonly metrics?: DaemonMetrics;
+  readonly routes?: Readonly<Record<string, RouteHandler>>;
+  readonly lockStaleAfterMs?: number;
+  readonly handleSignals?: boolean;
+}
+
+export async function daemonCommand(deps: DaemonCommandDeps): Promise<CommandResult> {
+  const staleAfterMs = deps.lockStaleAfterMs ?? DEFAULT_LOCK_STALE_AFTER_MS;
+  const daemon = await startDaemon({
+    config: deps.config,
+    runOnce: deps.runOnce,
+    logger: deps.logger,
+    metrics: deps.metrics ?? new DaemonMetrics(),
+    acquireLock: ({ runId }) => acquireRunLock({ dataDir: deps.dataDir, staleAfterMs, ...(runId === undefined ? {} : { runId }) }),
+    readHolder: () => readLockHolder(deps.dataDir),
+    onSkipped: deps.onSkipped,
+    lastRuns: () => deps.history.lastRuns(20),
+    heldOpsCount: () => deps.history.heldOpsCount(),
+    ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+    ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
+  });
+  await daemon.done;
+  return { exitCode: ExitCode.ok };
+}
+
+/** Adds the command; `deps` is built only when the command runs (it loads config and state). */
+export function registerDaemonCommand(
+  program: Command,
+  wrap: (action: (o: { config?: string }) => Promise<CommandResult>) => (o: { config?: string }) => Promise<void>,
+  deps: (options: { config?: string }) => DaemonCommandDeps | Promise<DaemonCommandDeps>,
+): void {
+  const run = wrap(async (o) => daemonCommand(await deps(o)));
+  program
+    .command('daemon')
+    .description('Run the delta and full schedules as a service, with health, metrics and status on localhost')
+    .option('--config <file>', 'the config file')
+    .action((o: { config?: string }) => run(o));
+}
