@@ -6,8 +6,27 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, UdBridgeError } from './errors.js';
 import { render, ExitCode, type CommandResult } from './cli/result.js';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
+import { syncCommand } from './cli/sync.js';
+import type { App } from './app/app.js';
+import { noWriteback } from './app/app.js';
+import { runSync } from './app/sync.js';
+import { loadConfig, type ResolvedConfig } from './config/load.js';
+import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
+import { acquireRunLock } from './daemon/lock.js';
+import type { RunRequest } from './domain/run.js';
+import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
+import { createJournal } from './journal/writer.js';
+import { createLogger, closeLogger, type Logger } from './log/logger.js';
+import { createRedactor } from './log/redact.js';
+import { StateStore } from './state/store.js';
+import { createSnapshotSource } from './source/snapshot/read.js';
+import { generateSnapshot } from './source/synthetic/generate.js';
+import { createSqlServerSource } from './source/sqlserver/index.js';
+import { startSimulator } from './sim/index.js';
 
 type Action<O> = (options: O) => Promise<CommandResult>;
 
@@ -24,6 +43,134 @@ export function runAction<O>(action: Action<O>): (options: O) => Promise<void> {
   };
 }
 
+/** A lock older than this whose holder cannot be checked (another host) is taken as stale. */
+const LOCK_STALE_MS = 6 * 60 * 60 * 1000;
+
+function buildSource(config: ResolvedConfig, logger: Logger): { source: DirectorySource; writeback: DirectoryWriteback; close(): Promise<void> } {
+  const s = config.source;
+  switch (s.type) {
+    case 'snapshot':
+      return { source: createSnapshotSource({ path: s.path }), writeback: noWriteback, close: async () => {} };
+    case 'synthetic': {
+      const snapshot = generateSnapshot(s);
+      return { source: { name: `synthetic:seed=${s.seed}`, read: async () => snapshot }, writeback: noWriteback, close: async () => {} };
+    }
+    case 'sqlserver': {
+      const sql = createSqlServerSource(s.sqlserver, { logger });
+      return { source: sql, writeback: sql, close: () => sql.close() };
+    }
+  }
+}
+
+/** Builds everything one command needs from the config; the caller closes it. */
+export async function openApp(options: { configPath?: string; observer?: ConnectObserver } = {}): Promise<App> {
+  const config = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+  const logger = createLogger({
+    dir: config.logging.dir,
+    level: config.logging.level,
+    console: config.logging.console,
+    maxSize: config.logging.maxSize,
+    maxFiles: config.logging.maxFiles,
+    redactor: createRedactor({ secrets: config.secretValues }),
+  });
+  const closers: (() => Promise<void> | void)[] = [() => closeLogger(logger)];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    const store = StateStore.open(config.paths.data);
+    closers.push(() => store.close());
+    const journal = createJournal({ dir: config.paths.journal });
+    closers.push(() => journal.close());
+    const { source, writeback, close: closeSource } = buildSource(config, logger);
+    closers.push(closeSource);
+
+    let apiBaseUrl = config.connect.apiBaseUrl;
+    let tokenUrl = config.connect.tokenUrl;
+    let embeddedConnectUrl: string | null = null;
+    if (config.connect.mode === 'embedded') {
+      const sim = await startSimulator({
+        port: 0,
+        statePath: config.connect.embedded.statePath,
+        ...(config.connect.embedded.seed ? { seed: config.connect.embedded.seed } : {}),
+      });
+      closers.push(() => sim.close());
+      embeddedConnectUrl = sim.url;
+      apiBaseUrl = `${sim.url}/v1.0`;
+      tokenUrl = `${sim.url}/connect/token`;
+    }
+    const connect = createConnectClient({
+      apiBaseUrl,
+      tokenUrl,
+      clientId: config.connect.clientId,
+      clientSecret: config.connect.clientSecret,
+      clientAuth: config.connect.clientAuth,
+      scopes: CONNECT_SCOPES,
+      timeoutMs: config.connect.timeoutMs,
+      concurrency: config.connect.concurrency,
+      retry: config.connect.retry,
+      maxRetryAfterMs: config.connect.maxRetryAfterMs,
+      ...(options.observer ? { observer: options.observer } : {}),
+    });
+    closers.push(() => connect.close());
+
+    const deps = {
+      source,
+      writeback,
+      connect,
+      store,
+      journal,
+      logger,
+      mapping: {
+        programs: config.programs,
+        roleNames: config.roleNames,
+        scope: config.scope,
+        ownsTwoStep: config.policy.ownsTwoStep,
+        ownsEmailChangeAllowed: config.policy.ownsEmailChangeAllowed,
+      },
+      planPolicy: {
+        tenantSoftMatch: config.policy.tenantSoftMatch,
+        programRemoved: config.policy.programRemoved,
+        managedApplications: [...new Set(Object.values(config.programs).map((p) => p.applicationId))],
+      },
+      gatePolicy: config.policy.destructive,
+      parentTenantExternalId: config.connect.parentTenantExternalId,
+      concurrency: config.apply.concurrency,
+    };
+    return {
+      config,
+      logger,
+      store,
+      journal,
+      source,
+      writeback,
+      connect,
+      embeddedConnectUrl,
+      sync: (request: RunRequest) => runSync(deps, request),
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** One run under the cross-process run lock, for `sync` (the daemon takes the same lock per run). */
+async function syncOnce(configPath: string | undefined, request: RunRequest) {
+  const app = await openApp(configPath === undefined ? {} : { configPath });
+  try {
+    const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
+    try {
+      const result = await app.sync(request);
+      return { ...result, journalPath: app.journal.path };
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await app.close();
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command('ud-bridge')
     .description('Keeps Visma Connect in step with Visma User Directory: tenants, accounts, applications and roles.')
@@ -34,6 +181,7 @@ export function buildProgram(): Command {
       writeErr: (s) => process.stderr.write(s),
       outputError: (s, write) => write(`ud-bridge: ${s.replace(/^error: /, '').trim()}\n`),
     });
+  program.addCommand(syncCommand(syncOnce, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
   return program;
@@ -63,4 +211,15 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+/** Only when run as the program (`ud-bridge`, `node dist/main.js`), not when imported by a test. */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await main(process.argv);
