@@ -245,3 +245,14 @@ describe('snapshot reader: files it cannot trust at all', () => {
     expect(again.source).toBe(`snapshot:${path}`);
   });
 });
+
+describe('FORMAT.md', () => {
+  it('its example reads with zero issues', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('./FORMAT.md', import.meta.url), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(doc)![1]!;
+    const s = parseSnapshotText(example, 'FORMAT.md');
+    expect(s.issues).toEqual([]);
+    expect(s.roleAssignments).toHaveLength(2);
+  });
+});
