@@ -67,7 +67,7 @@ export interface ConnectClientOptions {
   /** Refresh the token this long before it expires; default 60. */
   refreshBeforeSeconds?: number;
   observer?: ConnectObserver;
-  /** Epoch ms; the token expiry and the 429 gate read it. Default Date.now. */
+  /** Epoch ms for token expiry only (a lagging clock is how the 401 refresh is exercised). Default Date.now. */
   now?: () => number;
 }
 
@@ -142,7 +142,8 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     now,
   });
   const queue = createQueue(concurrency);
-  const gate = createRateLimitGate(now);
+  // Real time, not `now`: a frozen test clock must not turn a 429 pause into a hang.
+  const gate = createRateLimitGate();
 
   async function sendChecked(req: Attempt): Promise<HttpResponse> {
     const res = await transport.send(req);
@@ -152,7 +153,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       operation: req.operation,
       status: res.status,
       body: res.body,
-      retryAfterMs: parseRetryAfter(res.headers['retry-after'], now()) ?? undefined,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()) ?? undefined,
     });
   }
 
@@ -162,7 +163,8 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       maxRetryAfterMs: positiveInt(options.maxRetryAfterMs, 60_000, 'connect.maxRetryAfterMs', 0),
       maxRateLimitRetries: positiveInt(options.maxRateLimitRetries, 5, 'connect.maxRateLimitRetries', 0),
       defaultRetryAfterMs: 1_000,
-      onRateLimited: ({ error, waitMs }) => observer.onRateLimited?.({ operation: error.operation, retryAfterMs: waitMs }),
+      // The call's operation, also when the 429 came from the token endpoint on its behalf.
+      onRateLimited: ({ waitMs, req }) => observer.onRateLimited?.({ operation: req.operation, retryAfterMs: waitMs }),
     }),
     queue,
   );

@@ -44,7 +44,7 @@ export function createRateLimitGate(now: () => number = Date.now, sleep: Sleep =
   };
 }
 
-export interface RetryAfterOptions {
+export interface RetryAfterOptions<Req = unknown> {
   readonly gate: RateLimitGate;
   /** The longest wait honoured for one 429; a longer Retry-After is cut to this. */
   readonly maxRetryAfterMs: number;
@@ -52,10 +52,10 @@ export interface RetryAfterOptions {
   readonly maxRateLimitRetries: number;
   /** The wait when a 429 carries no readable Retry-After. */
   readonly defaultRetryAfterMs: number;
-  readonly onRateLimited?: (e: { readonly error: ConnectRateLimitedError; readonly waitMs: number }) => void;
+  readonly onRateLimited?: (e: { readonly error: ConnectRateLimitedError; readonly waitMs: number; readonly req: Req }) => void;
 }
 
-export function withRetryAfter<Req, Res>(next: (req: Req) => Promise<Res>, options: RetryAfterOptions): (req: Req) => Promise<Res> {
+export function withRetryAfter<Req, Res>(next: (req: Req) => Promise<Res>, options: RetryAfterOptions<Req>): (req: Req) => Promise<Res> {
   return async (req) => {
     for (let waited = 0; ; waited += 1) {
       await options.gate.ready();
@@ -65,7 +65,7 @@ export function withRetryAfter<Req, Res>(next: (req: Req) => Promise<Res>, optio
         if (!(e instanceof ConnectRateLimitedError) || waited >= options.maxRateLimitRetries) throw e;
         const asked = e.retryAfterMs > 0 ? e.retryAfterMs : options.defaultRetryAfterMs;
         const waitMs = Math.min(asked, options.maxRetryAfterMs);
-        options.onRateLimited?.({ error: e, waitMs });
+        options.onRateLimited?.({ error: e, waitMs, req });
         options.gate.pause(waitMs);
       }
     }

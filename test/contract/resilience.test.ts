@@ -44,6 +44,22 @@ describe('429', () => {
     expect(s.counters().byOperation.getTenant).toBe(8 + limited.length);
   });
 
+  it('a 429 from the token endpoint is waited out too, reported under the calling operation', async () => {
+    const { sim: s, api } = await setup();
+    // One request per second: the fresh client's token request surely finds the bucket empty.
+    s.setRateLimit({ perSecond: 1, burst: 1 });
+    await getTenant(api);
+    // A second instance of the same client id shares the bucket and must first fetch a token.
+    const limited: string[] = [];
+    const fresh = clientFor(s, { maxRateLimitRetries: 20, observer: { onRateLimited: (e) => limited.push(e.operation) } });
+    clients.push(fresh);
+    await expect(getTenant(fresh)).resolves.toMatchObject({ id: CUSTOMER_TENANT });
+    expect(limited.length).toBeGreaterThan(0);
+    expect(new Set(limited)).toEqual(new Set(['getTenant']));
+    // Counted since setup: only the fresh client asked for tokens; more than one ask means a 429 there.
+    expect(s.counters().byOperation.token).toBeGreaterThanOrEqual(2);
+  });
+
   it('gives up after maxRateLimitRetries with ConnectRateLimitedError, and retry.ts adds no attempts', async () => {
     const { sim: s, api } = await setup({}, { maxRateLimitRetries: 2, maxRetryAfterMs: 5 });
     s.setFaults({ burst429Rate: 1, burst429Length: 1000 });
