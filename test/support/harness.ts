@@ -1,0 +1,113 @@
+/**
+ * An end-to-end harness: a real simulator on a free port, a copy of the sample directory that a
+ * test can edit, and a config that points ud-bridge at both. Runs go through the composition
+ * root (openApp), the same path `ud-bridge sync` takes.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { openApp } from '../../src/main.js';
+import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
+import type { SimOptions } from '../../src/sim/types.js';
+import type { RunRequest } from '../../src/domain/run.js';
+import type { SyncResult } from '../../src/app/sync.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/** Operations that change something in Connect (the token endpoint is not one). */
+export const WRITE_OPERATIONS = [
+  'addTenant', 'updateTenant', 'addTenantApplication', 'deleteTenantApplication', 'suspendTenantApplication',
+  'resumeTenantApplication', 'addUser', 'unlinkUserApplication', 'setUserExternalId', 'setUserTenantRoles',
+  'setEmailChangeAllowed', 'setTwoStepEnforced',
+] as const;
+
+export type SampleDirectory = {
+  companies: { key: string; name: string; organizationNumber: string; countryCode: string; active: boolean; programs: string[] }[];
+  companyGroups: { key: string; name: string; companies: string[] }[];
+  programs: { key: string; name: string }[];
+  users: {
+    key: string; userName: string; email: string; firstName: string; lastName: string; active: boolean;
+    language?: string; countryCode?: string; twoStepEnforced?: boolean; emailChangeAllowed?: boolean;
+    roles: { program: string; role: string; company?: string; group?: string }[];
+    modules?: { program: string; name: string }[];
+    layoutGroups?: { program: string; name: string }[];
+  }[];
+};
+
+export interface Harness {
+  readonly sim: SimulatorHandle;
+  readonly dir: string;
+  readonly configPath: string;
+  sync(request?: Partial<RunRequest>): Promise<SyncResult>;
+  editDirectory(edit: (d: SampleDirectory) => void): void;
+  writes(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: { sim?: SimOptions; config?: (c: Record<string, any>) => void } = {}): Promise<Harness> {
+  const sim = await startSimulator({ port: 0, ...options.sim });
+  const dir = mkdtempSync(join(tmpdir(), 'udb-e2e-'));
+  const directoryPath = join(dir, 'directory.json');
+  writeFileSync(directoryPath, readFileSync(join(ROOT, 'config', 'sample-directory.json')));
+  const config = parse(readFileSync(join(ROOT, 'config', 'ud-bridge.yaml'), 'utf8')) as Record<string, any>;
+  config.source = { type: 'snapshot', path: directoryPath };
+  config.connect = {
+    ...config.connect,
+    mode: 'remote',
+    apiBaseUrl: `${sim.url}/v1.0`,
+    tokenUrl: `${sim.url}/connect/token`,
+    retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 },
+  };
+  delete config.connect.embedded;
+  config.paths = { data: join(dir, 'data'), logs: join(dir, 'logs'), journal: join(dir, 'logs', 'journal') };
+  config.logging = { dir: join(dir, 'logs'), console: 'off' };
+  options.config?.(config);
+  const configPath = join(dir, 'ud-bridge.yaml');
+  writeFileSync(configPath, stringify(config));
+
+  return {
+    sim,
+    dir,
+    configPath,
+    async sync(request = {}) {
+      const app = await openApp({ configPath });
+      try {
+        return await app.sync({ mode: 'delta', trigger: 'manual', dryRun: false, yesDestructive: false, ...request });
+      } finally {
+        await app.close();
+      }
+    },
+    editDirectory(edit) {
+      const d = JSON.parse(readFileSync(directoryPath, 'utf8')) as SampleDirectory;
+      edit(d);
+      writeFileSync(directoryPath, JSON.stringify(d, null, 2));
+    },
+    writes() {
+      const by = sim.counters().byOperation;
+      return Object.fromEntries(WRITE_OPERATIONS.filter((op) => (by[op] ?? 0) > 0).map((op) => [op, by[op]!]));
+    },
+    async close() {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The ops of a run as `kind target` strings, sorted: what a "minimal ops" assertion compares. */
+export function opsOf(result: SyncResult): string[] {
+  return result.results.map((r) => `${r.op.kind} ${opTargetKey(r.op.target)}`).sort();
+}
+
+function opTargetKey(t: SyncResult['results'][number]['op']['target']): string {
+  switch (t.type) {
+    case 'company':
+      return t.companyKey;
+    case 'companyApp':
+      return `${t.companyKey}/${t.applicationId}`;
+    case 'user':
+      return t.userKey;
+    case 'grant':
+      return `${t.userKey}@${t.companyKey}/${t.applicationId}`;
+  }
+}
