@@ -184,3 +184,15 @@ export function describeContract(): string[] {
     ),
   );
 }
+
+/** The README's column table; a test keeps the README equal to it. */
+export function contractMarkdownTable(): string {
+  const lines = ['| View | Column | Kind | NULL | Meaning |', '|---|---|---|---|---|'];
+  for (const e of ENTITY_NAMES) {
+    for (const c of COLUMN_CONTRACT[e].columns) {
+      const kind = `${c.kind}${c.values ? ` (${c.values.join(' / ')})` : ''}${c.maxLength && c.kind === 'text' ? ` ≤${c.maxLength}` : ''}`;
+      lines.push(`| \`${COLUMN_CONTRACT[e].view}\` | \`${c.name}\` | ${kind} | ${c.nullable ? 'yes' : 'no'} | ${c.description} |`);
+    }
+  }
+  return lines.join('\n');
+}
