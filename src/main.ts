@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
 import { syncCommand } from './cli/sync.js';
+import { journalCommand } from './cli/journal.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
 import { runSync } from './app/sync.js';
@@ -171,6 +172,14 @@ async function syncOnce(configPath: string | undefined, request: RunRequest) {
   }
 }
 
+/**
+ * Commands that only read local files (journal, status) take `--config` like the rest; before
+ * commander has parsed it they fall back to the environment or the default config.
+ */
+function configuredPaths(configPath?: string): ResolvedConfig['paths'] {
+  return loadConfig(configPath === undefined ? {} : { path: configPath }).paths;
+}
+
 export function buildProgram(): Command {
   const program = new Command('ud-bridge')
     .description('Keeps Visma Connect in step with Visma User Directory: tenants, accounts, applications and roles.')
@@ -182,6 +191,7 @@ export function buildProgram(): Command {
       outputError: (s, write) => write(`ud-bridge: ${s.replace(/^error: /, '').trim()}\n`),
     });
   program.addCommand(syncCommand(syncOnce, runAction));
+  program.addCommand(journalCommand({ journalDir: () => configuredPaths().journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
   return program;

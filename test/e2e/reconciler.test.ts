@@ -41,7 +41,7 @@ describe('first sync', () => {
     expect(after.tenants.some((t) => t.organization_number === '918273646')).toBe(false);
 
     // Applications per the sample's programs.
-    const apps = (k: string) => byExternal[k]!.applications.map((a) => `${a.application_id}:${a.status}`).sort();
+    const apps = (k: string) => byExternal[k]!.applications.map((a: { application_id: string; status: string }) => `${a.application_id}:${a.status}`).sort();
     expect(apps('C100')).toEqual(['visma-business:active', 'visma-document-center:active', 'visma-reporting:active']);
     expect(apps('C200')).toEqual(['visma-business:active', 'visma-document-center:active']);
     expect(apps('C300')).toEqual(['visma-business:active']);
@@ -51,7 +51,7 @@ describe('first sync', () => {
     // Accounts: every active in-scope user with access, each with its key as external id.
     const linked = linkedUsers(h);
     expect(linked).toHaveLength(22);
-    for (const u of linked) expect(u.applications.find((a) => a.application_id === 'ud-bridge')!.external_id).toMatch(/^U\d{3}$/);
+    for (const u of linked) expect(u.applications.find((a: { application_id: string }) => a.application_id === 'ud-bridge')!.external_id).toMatch(/^U\d{3}$/);
 
     // Kari's existing account (other letter case) is linked, not duplicated.
     expect(after.users.filter((u) => u.email.toLowerCase() === 'kari.nordmann@fjordtech.no')).toHaveLength(1);
