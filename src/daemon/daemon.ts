@@ -82,8 +82,12 @@ function failedSummary(mode: RunMode, startedAt: Date, error: unknown): RunSumma
   };
 }
 
+/** After an abandoned run, how long the command has to return and flush before the process exits. */
+const FORCED_EXIT_GRACE_MS = 2_000;
+
 export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
   const { config, logger, metrics } = deps;
+  const ownsProcess = deps.handleSignals ?? true;
   const startedAt = new Date();
   let current: InFlight | null = null;
   let stopping: Promise<void> | null = null;
@@ -202,6 +206,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
       clearTimeout(timer);
       if (!finishedInTime) {
         logger.warn('shutdown deadline passed with a run still going', { mode: inFlight.mode, deadlineSeconds: config.shutdownDeadlineSeconds });
+        if (ownsProcess) {
+          // The abandoned run would keep the process alive past the service manager's patience.
+          // Unref'd: it fires only if something still holds the event loop once the command has
+          // returned and the logs are flushed; the exit code is the one the command set.
+          setTimeout(() => process.exit(), FORCED_EXIT_GRACE_MS).unref();
+        }
       }
     }
     await server?.close();
@@ -226,7 +236,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     process.off('message', onMessage);
   }
-  if (deps.handleSignals ?? true) {
+  if (ownsProcess) {
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
     process.on('message', onMessage);
   }
