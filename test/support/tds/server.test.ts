@@ -199,4 +199,25 @@ describe('TDS test server through the real mssql driver', () => {
     const r = await pool.request().query('SELECT id FROM t');
     expect(r.recordset).toHaveLength(2_000);
   });
+
+  it('cuts one fixture mid-result with dropAfterRows, streaming packets before the drop', async () => {
+    const { pool } = await setup(() => ({
+      columns: [{ name: 'id', type: 'int' }],
+      rows: Array.from({ length: 5_000 }, (_, i) => [i]),
+      dropAfterRows: 4_000,
+    }));
+    const req = pool.request();
+    req.stream = true;
+    let seen = 0;
+    const outcome = await new Promise<string>((resolve) => {
+      req.on('row', () => (seen += 1));
+      req.on('error', (e: { code?: string }) => resolve(String(e.code)));
+      req.on('done', () => resolve('done'));
+      req.query('SELECT id FROM t');
+    });
+    expect(outcome).toMatch(/ESOCKET|ECONNCLOSED|ECONNRESET/);
+    // Full packets before the cut reached the client; the rows after it never did.
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThanOrEqual(4_000);
+  });
 });
