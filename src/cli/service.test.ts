@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import type { NodeWindowsServiceCtor } from '../daemon/service/windows.js';
-import { serviceCommand, type ServiceDeps } from './service.js';
+import { Command } from 'commander';
+import type { CommandResult } from './result.js';
+import { registerServiceCommand, serviceCommand, type ServiceDeps } from './service.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -174,5 +176,19 @@ describe('service install --windows', () => {
     expect(seen.calls).toEqual(['install', 'start']);
     expect(seen.options).toMatchObject({ name: 'ud-bridge', script: 'C:\\ud-bridge\\dist\\main.js', stopparentfirst: true, maxRestarts: 3 });
     expect(result.human).toContain('installed and started');
+  });
+});
+
+describe('registerServiceCommand', () => {
+  it('parses the command line into the same call', async () => {
+    const results: CommandResult[] = [];
+    const program = new Command('ud-bridge').exitOverride();
+    registerServiceCommand(program, (action) => async (o) => void results.push(await action(o)), deps());
+    await program.parseAsync(['service', 'install', '--systemd', '--print', '--user', 'svc', '--config', '/srv/u/c.yaml', '--data-dir', '/var/lib/ud', '--logs-dir', '/var/log/ud'], { from: 'user' });
+    const unit = results[0]!.human!;
+    expect(unit).toContain('User=svc\n');
+    expect(unit).toContain('--config /srv/u/c.yaml\n');
+    expect(unit).toContain('ReadWritePaths=/var/lib/ud /var/log/ud\n');
+    await expect(program.parseAsync(['service', 'reinstall'], { from: 'user' })).rejects.toThrow(/Allowed choices are install, uninstall/);
   });
 });

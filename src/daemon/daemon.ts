@@ -17,7 +17,7 @@ import type { DaemonMetrics } from './metrics.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
 
 /** Why a due run did not start. The engine journals it as `run.skipped`. */
-export type SkipReason = 'run-in-progress' | 'lock-held';
+export type SkipReason = 'run-in-progress' | 'lock-held' | 'lock-unavailable';
 
 export interface SkippedRun {
   readonly mode: RunMode;
@@ -154,7 +154,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
         skip(mode, 'lock-held', { ...e.details });
         return;
       }
+      // The data folder is unusable (permissions, disk): the run cannot start, and the admin must know.
       logger.error('run lock unavailable', { mode, err: e });
+      skip(mode, 'lock-unavailable', { ...describeError(e) });
       return;
     }
     const controller = new AbortController();

@@ -141,7 +141,11 @@ function removeStale(file: string): void {
 export function acquireRunLock(options: AcquireRunLockOptions): RunLock {
   const now = options.now ?? (() => new Date());
   const file = lockPath(options.dataDir);
-  fs.mkdirSync(options.dataDir, { recursive: true });
+  try {
+    fs.mkdirSync(options.dataDir, { recursive: true });
+  } catch (e) {
+    throw new StateError('LOCK_UNWRITABLE', `cannot create the data folder ${options.dataDir} for the run lock: ${(e as Error).message}`, { cause: e });
+  }
   const holder: LockHolder = {
     pid: process.pid,
     host: os.hostname(),

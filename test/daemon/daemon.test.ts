@@ -186,3 +186,27 @@ describe('daemon process shutdown', () => {
     expect(messages.at(-1)).toBe('daemon stopped');
   });
 });
+
+describe('startDaemon with an unusable data folder', () => {
+  it('reports the due run as skipped with lock-unavailable instead of failing silently', async () => {
+    const parent = tempDir();
+    // A file where the data folder should be: the lock cannot be created under it.
+    const dataDir = path.join(parent, 'not-a-folder');
+    fs.writeFileSync(dataDir, '');
+    const skipped: SkippedRun[] = [];
+    const daemon = await startDaemon({
+      config: daemonSchema.parse({ schedules: { delta: { cron: '* * * * * *' }, full: { cron: '0 0 1 1 *' } }, http: { enabled: false } }),
+      runOnce: () => Promise.reject(new Error('must not run')),
+      logger,
+      metrics: new DaemonMetrics({ defaultMetrics: false }),
+      acquireLock: () => acquireRunLock({ dataDir, staleAfterMs: 60_000 }),
+      readHolder: () => null,
+      onSkipped: (s) => skipped.push(s),
+      lastRuns: () => [],
+      handleSignals: false,
+    });
+    daemons.push(daemon);
+    await until('a skipped run', () => skipped.length >= 1);
+    expect(skipped[0]).toMatchObject({ mode: 'delta', reason: 'lock-unavailable', blockedBy: { code: 'LOCK_UNWRITABLE' } });
+  });
+});
