@@ -1,11 +1,15 @@
 /**
  * The Connect client: the ConnectApi port over HTTP. Each call runs through the wrappers
- *   retry( queue( retry-after gate( bearer token( send + status check ) ) ) )
- * so backoff sleeps hold no queue slot, a 429 pause holds every call, and a 401 refreshes once.
+ *   circuit breaker( retry( queue( retry-after gate( bearer token( send + status check ) ) ) ) )
+ * so backoff sleeps hold no queue slot, a 429 pause holds every call, a 401 refreshes once, and a
+ * failing Connect is given a rest instead of every call's full retry budget. The adaptive
+ * concurrency controller watches answers and 429s and sets the queue's limit.
  * Paths and wire shapes are the [ours]/[known] ones of shared/connect-api.md; all of them are here
  * and in schemas.ts.
  */
 import { ConfigError } from '../errors.js';
+import { createAdaptiveConcurrency, type AdaptiveConcurrencyOptions, type ConcurrencyChange } from './adaptive-concurrency.js';
+import { createCircuitBreaker, type CircuitBreakerOptions, type CircuitChange, type CircuitState } from './circuit-breaker.js';
 import { ConnectConflictError, ConnectError, ConnectInputError, errorFromResponse } from './errors.js';
 import { createHttpTransport, type HttpMethod, type HttpRequest, type HttpResponse } from './http.js';
 import type { AddUserResult, ConnectApi, ConnectUser, Tenant } from './port.js';
@@ -45,6 +49,9 @@ export interface ConnectObserver {
   onResponse?(e: { operation: string; method: string; status: number; durationMs: number; attempt: number }): void;
   onRetry?(e: { operation: string; attempt: number; delayMs: number; error: ConnectError }): void;
   onRateLimited?(e: { operation: string; retryAfterMs: number }): void;
+  /** The adaptive controller moved the concurrency limit. */
+  onConcurrencyChange?(e: ConcurrencyChange): void;
+  onCircuitChange?(e: CircuitChange): void;
 }
 
 export interface ConnectClientOptions {
@@ -66,6 +73,10 @@ export interface ConnectClientOptions {
   maxRateLimitRetries?: number;
   /** Refresh the token this long before it expires; default 60. */
   refreshBeforeSeconds?: number;
+  /** Adaptive concurrency between `min` and `concurrency`; default on, false turns it off. */
+  adaptive?: Omit<AdaptiveConcurrencyOptions, 'max'> | false;
+  /** Fail fast while Connect is failing; default on, false turns it off. */
+  circuitBreaker?: CircuitBreakerOptions | false;
   observer?: ConnectObserver;
   /** Epoch ms for token expiry only (a lagging clock is how the 401 refresh is exercised). Default Date.now. */
   now?: () => number;
@@ -75,6 +86,8 @@ export interface ConnectClient extends ConnectApi {
   /** Change how many calls may be in flight; for the adaptive-concurrency controller. */
   setConcurrency(n: number): void;
   readonly concurrency: number;
+  /** closed, open or halfOpen; always closed when the breaker is turned off. */
+  readonly circuitState: CircuitState;
   /** Token fetches so far (metrics; the token endpoint is itself rate-limited). */
   readonly tokenFetches: number;
   close(): Promise<void>;
@@ -142,12 +155,17 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     now,
   });
   const queue = createQueue(concurrency);
+  const adaptive = options.adaptive === false
+    ? null
+    : createAdaptiveConcurrency({ ...options.adaptive, max: concurrency }, (n) => queue.setConcurrency(n), (e) => observer.onConcurrencyChange?.(e));
+  const breaker = options.circuitBreaker === false ? null : createCircuitBreaker(options.circuitBreaker ?? {}, (e) => observer.onCircuitChange?.(e));
   // Real time, not `now`: a frozen test clock must not turn a 429 pause into a hang.
   const gate = createRateLimitGate();
 
   async function sendChecked(req: Attempt): Promise<HttpResponse> {
     const res = await transport.send(req);
     observer.onResponse?.({ operation: req.operation, method: req.method, status: res.status, durationMs: res.durationMs, attempt: req.attempt });
+    adaptive?.onResponse(res);
     if (res.status >= 200 && res.status < 300) return res;
     throw errorFromResponse({
       operation: req.operation,
@@ -164,7 +182,10 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       maxRateLimitRetries: positiveInt(options.maxRateLimitRetries, 5, 'connect.maxRateLimitRetries', 0),
       defaultRetryAfterMs: 1_000,
       // The call's operation, also when the 429 came from the token endpoint on its behalf.
-      onRateLimited: ({ waitMs, req }) => observer.onRateLimited?.({ operation: req.operation, retryAfterMs: waitMs }),
+      onRateLimited: ({ waitMs, req }) => {
+        adaptive?.onRateLimited();
+        observer.onRateLimited?.({ operation: req.operation, retryAfterMs: waitMs });
+      },
     }),
     queue,
   );
@@ -173,13 +194,14 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     const url = new URL(basePath + c.path, base.origin);
     for (const [k, v] of c.query ?? []) url.searchParams.append(k, v);
     const req: HttpRequest = { operation: c.operation, method: c.method, url, json: c.json };
-    return retry((attempt) => pipeline({ ...req, attempt }), {
+    const retried = () => retry((attempt) => pipeline({ ...req, attempt }), {
       ...retryOptions,
       shouldRetry: (e) => !closed && defaultShouldRetry(e),
       onRetry: ({ attempt, delayMs, error }) => {
         if (error instanceof ConnectError) observer.onRetry?.({ operation: c.operation, attempt, delayMs, error });
       },
     });
+    return breaker === null ? retried() : breaker.run(c.operation, retried);
   }
 
   // Paths are built inside the async functions so a bad id rejects the promise, never throws.
@@ -305,8 +327,13 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
 
     listCountries: () => get('listCountries', () => '/countries', (b, s) => toCountries(parseResponse(countriesSchema, b, 'listCountries', s))),
 
-    setConcurrency: (n) => queue.setConcurrency(n),
+    setConcurrency(n) {
+      queue.setConcurrency(n);
+      // The controller keeps owning the limit, under the new ceiling.
+      adaptive?.setMax(n);
+    },
     get concurrency() { return queue.concurrency; },
+    get circuitState() { return breaker?.state ?? 'closed'; },
     get tokenFetches() { return tokens.fetches; },
     async close() {
       closed = true;

@@ -107,6 +107,25 @@ export class ConnectInputError extends ConnectError {
   }
 }
 
+/**
+ * The client's circuit breaker is open: Connect has been failing (5xx, timeouts, resets after their
+ * retries), so this call was not sent. Not retryable by the retry wrapper; the engine stops the run.
+ */
+export class ConnectCircuitOpenError extends ConnectError {
+  readonly retryAtMs: number;
+  constructor(operation: string, retryAtMs: number, details: Readonly<Record<string, unknown>> = {}) {
+    super('CONNECT_CIRCUIT_OPEN', {
+      operation,
+      status: 0,
+      errorCode: 'CIRCUIT_OPEN',
+      message: 'Connect is failing: the circuit breaker is open, call not sent',
+      retryable: false,
+      details: { ...details, retryAtMs },
+    });
+    this.retryAtMs = retryAtMs;
+  }
+}
+
 export interface ErrorResponse {
   readonly operation: string;
   readonly status: number;
