@@ -103,3 +103,84 @@ export function viewHandler(views: Views, override?: (view: string) => Fixture |
     return override?.(view) ?? views[view];
   };
 }
+
+/** The shape of config/sample-directory.json that the views below are built from. */
+export interface SampleDirectoryJson {
+  companies: { key: string; name: string; organizationNumber: string; countryCode: string; active: boolean; programs: string[] }[];
+  companyGroups: { key: string; name: string; companies: string[] }[];
+  programs: { key: string; name: string }[];
+  users: {
+    key: string; userName: string; email: string; firstName: string; lastName: string; active: boolean;
+    language?: string; countryCode?: string; twoStepEnforced?: boolean; emailChangeAllowed?: boolean;
+    roles: { program: string; role: string; company?: string; group?: string }[];
+    modules?: { program: string; name: string }[];
+    layoutGroups?: { program: string; name: string }[];
+  }[];
+}
+
+const nv = (name: string, length: number | 'max' = 200) => ({ name, type: 'nvarchar' as const, length });
+
+/**
+ * The ud_bridge views as schema.sql would return them for a VUD holding the sample directory, so
+ * an end-to-end run through SQL Server can be compared with the snapshot one row for row.
+ */
+export function sampleDirectoryViews(d: SampleDirectoryJson): Views {
+  return {
+    'ud_bridge.Companies': {
+      columns: [nv('CompanyKey', 100), nv('Name'), nv('OrganizationNumber', 50), nv('CountryCode', 2), { name: 'IsActive', type: 'bit' }],
+      rows: d.companies.map((c) => [c.key, c.name, c.organizationNumber, c.countryCode, c.active]),
+    },
+    'ud_bridge.CompanyGroups': { columns: [nv('GroupKey', 100), nv('Name')], rows: d.companyGroups.map((g) => [g.key, g.name]) },
+    'ud_bridge.CompanyGroupMembers': {
+      columns: [nv('GroupKey', 100), nv('CompanyKey', 100)],
+      rows: d.companyGroups.flatMap((g) => g.companies.map((c) => [g.key, c])),
+    },
+    'ud_bridge.Programs': { columns: [nv('ProgramKey', 100), nv('Name')], rows: d.programs.map((p) => [p.key, p.name]) },
+    'ud_bridge.CompanyPrograms': {
+      columns: [nv('CompanyKey', 100), nv('ProgramKey', 100)],
+      rows: d.companies.flatMap((c) => c.programs.map((p) => [c.key, p])),
+    },
+    'ud_bridge.Users': {
+      columns: [
+        nv('UserKey', 100), nv('UserName'), nv('Email', 320), nv('FirstName', 100), nv('LastName', 100), nv('Language', 10), nv('CountryCode', 2),
+        { name: 'IsActive', type: 'bit' }, { name: 'TwoStepEnforced', type: 'bit' }, { name: 'EmailChangeAllowed', type: 'bit' },
+      ],
+      rows: d.users.map((u) => [
+        u.key, u.userName, u.email, u.firstName, u.lastName, u.language ?? null, u.countryCode ?? null, u.active,
+        u.twoStepEnforced ?? null, u.emailChangeAllowed ?? null,
+      ]),
+    },
+    'ud_bridge.RoleAssignments': {
+      columns: [nv('UserKey', 100), nv('ProgramKey', 100), nv('Role'), { name: 'ScopeKind', type: 'varchar', length: 10 }, nv('ScopeKey', 100)],
+      rows: d.users.flatMap((u) =>
+        u.roles.map((r) => [u.key, r.program, r.role, r.group === undefined ? 'company' : 'group', r.group ?? r.company ?? null]),
+      ),
+    },
+    'ud_bridge.UserEntitlements': {
+      columns: [nv('UserKey', 100), nv('ProgramKey', 100), { name: 'Kind', type: 'varchar', length: 10 }, nv('Name')],
+      rows: d.users.flatMap((u) => [
+        ...(u.modules ?? []).map((m) => [u.key, m.program, 'module', m.name]),
+        ...(u.layoutGroups ?? []).map((l) => [u.key, l.program, 'layout', l.name]),
+      ]),
+    },
+  };
+}
+
+/** The config's `source` section for the TDS server on `port`, with short timeouts and no reconnects. */
+export function sqlServerSourceSection(port: number, login: { user: string; password: string }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'sqlserver',
+    sqlserver: {
+      server: '127.0.0.1',
+      port,
+      database: 'VUD',
+      auth: { type: 'sql', user: login.user, password: login.password },
+      encrypt: false,
+      connectTimeoutMs: 3_000,
+      requestTimeoutMs: 5_000,
+      pool: { max: 2 },
+      reconnect: { attempts: 0, initialDelayMs: 1, maxDelayMs: 5 },
+      ...extra,
+    },
+  };
+}

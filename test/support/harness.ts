@@ -45,13 +45,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { sim?: SimOptions; config?: (c: Record<string, any>) => void } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  readonly sim?: SimOptions;
+  readonly config?: (c: Record<string, any>) => void;
+  /** Replaces the config's `source` section (e.g. a sqlserver source); default: a copy of the sample directory. */
+  readonly source?: Record<string, unknown>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const sim = await startSimulator({ port: 0, ...options.sim });
   const dir = mkdtempSync(join(tmpdir(), 'udb-e2e-'));
   const directoryPath = join(dir, 'directory.json');
   writeFileSync(directoryPath, readFileSync(join(ROOT, 'config', 'sample-directory.json')));
   const config = parse(readFileSync(join(ROOT, 'config', 'ud-bridge.yaml'), 'utf8')) as Record<string, any>;
-  config.source = { type: 'snapshot', path: directoryPath };
+  config.source = options.source ?? { type: 'snapshot', path: directoryPath };
   config.connect = {
     ...config.connect,
     mode: 'remote',
