@@ -157,7 +157,17 @@ const userCreate: Handler = async (op, ctx) => {
   const target = op.target as Target<'user'>;
   const body = op.after as { email: string; firstName: string; lastName: string; countryCode?: string; preferredLanguage?: string; twoStepEnforced?: boolean };
   const res = await ctx.connect.addUser(body);
-  if (res.outcome !== 'created') await checkAccountIsFree(ctx, target.userKey, res.userId);
+  if (res.outcome !== 'created') {
+    try {
+      await checkAccountIsFree(ctx, target.userKey, res.userId);
+    } catch (e) {
+      // Add user has just linked that account to us; left so, it would be linked to no VUD user.
+      if (e instanceof LinkConflictError && res.outcome === 'linked') {
+        await ctx.connect.unlinkUserApplication({ userId: res.userId, applicationId: ctx.connect.clientId });
+      }
+      throw e;
+    }
+  }
   ctx.store.recordUser(target.userKey, {
     userId: res.userId,
     linked: true,
