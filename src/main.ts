@@ -11,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
 import { syncCommand } from './cli/sync.js';
+import { applyCommand, approveCommand } from './cli/approve.js';
 import { journalCommand } from './cli/journal.js';
+import { registerDaemonCommand, type DaemonCommandDeps } from './cli/daemon.js';
+import { registerStatusCommand } from './cli/status.js';
+import { registerServiceCommand } from './cli/service.js';
+import { DaemonMetrics } from './daemon/metrics.js';
+import { readLockHolder } from './daemon/lock.js';
+import { newRunId } from './app/sync.js';
+import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
 import { runSync } from './app/sync.js';
@@ -135,6 +143,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
         managedApplications: [...new Set(Object.values(config.programs).map((p) => p.applicationId))],
       },
       gatePolicy: config.policy.destructive,
+      anomalyPolicy: config.policy.anomaly,
       parentTenantExternalId: config.connect.parentTenantExternalId,
       concurrency: config.apply.concurrency,
     };
@@ -157,12 +166,12 @@ export async function openApp(options: { configPath?: string; observer?: Connect
 }
 
 /** One run under the cross-process run lock, for `sync` (the daemon takes the same lock per run). */
-async function syncOnce(configPath: string | undefined, request: RunRequest) {
+async function syncOnce(configPath: string | undefined, request: RunRequest | ((store: StateStore) => RunRequest)) {
   const app = await openApp(configPath === undefined ? {} : { configPath });
   try {
     const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
     try {
-      const result = await app.sync(request);
+      const result = await app.sync(typeof request === 'function' ? request(app.store) : request);
       return { ...result, journalPath: app.journal.path };
     } finally {
       lock.release();
@@ -180,6 +189,35 @@ function configuredPaths(configPath?: string): ResolvedConfig['paths'] {
   return loadConfig(configPath === undefined ? {} : { path: configPath }).paths;
 }
 
+/** The daemon keeps one App (state, journal, Connect client, embedded simulator) for its lifetime. */
+async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDeps> {
+  const metrics = new DaemonMetrics();
+  const app = await openApp({
+    ...(options.config === undefined ? {} : { configPath: options.config }),
+    observer: {
+      onResponse: (e) => metrics.observeConnectCall(e.operation, e.status, e.durationMs),
+      onRateLimited: (e) => metrics.recordRateLimited(e.operation),
+    },
+  });
+  process.once('exit', () => void app.close());
+  return {
+    config: app.config.daemon,
+    dataDir: app.config.paths.data,
+    logger: app.logger,
+    metrics,
+    history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
+    runOnce: async (request) => {
+      const { summary, results } = await app.sync(request);
+      for (const r of results) metrics.recordOp(r.op.kind, r.outcome);
+      return summary;
+    },
+    onSkipped: (skipped) => {
+      const runId = newRunId(new Date(skipped.at));
+      app.journal.write({ type: 'run.skipped', runId, level: 'warn', mode: skipped.mode, reason: skipped.reason === 'run-in-progress' ? 'the previous run was still going' : `the run lock is held (${JSON.stringify(skipped.blockedBy ?? {})})` });
+    },
+  };
+}
+
 export function buildProgram(): Command {
   const program = new Command('ud-bridge')
     .description('Keeps Visma Connect in step with Visma User Directory: tenants, accounts, applications and roles.')
@@ -191,6 +229,25 @@ export function buildProgram(): Command {
       outputError: (s, write) => write(`ud-bridge: ${s.replace(/^error: /, '').trim()}\n`),
     });
   program.addCommand(syncCommand(syncOnce, runAction));
+  program.addCommand(approveCommand(syncOnce, runAction));
+  program.addCommand(applyCommand(syncOnce, runAction));
+  registerDaemonCommand(program, runAction, daemonDeps);
+  registerStatusCommand(program, runAction, () => {
+    const config = loadConfig();
+    const store = StateStore.open(config.paths.data);
+    process.once('exit', () => store.close());
+    return {
+      history: { lastRuns: (n) => store.lastRuns(n), heldOpsCount: () => store.heldOps().length },
+      schedules: config.daemon.schedules,
+      readHolder: () => readLockHolder(config.paths.data),
+    };
+  });
+  registerServiceCommand(program, runAction, {
+    platform: process.platform,
+    nodePath: process.execPath,
+    packageRoot,
+    defaultConfigPath: defaultConfigPath(),
+  });
   program.addCommand(journalCommand({ journalDir: () => configuredPaths().journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));

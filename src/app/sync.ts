@@ -10,7 +10,7 @@ import type { DirectorySnapshot, DirectorySource, DirectoryWriteback } from '../
 import type { Op, Plan } from '../domain/plan.js';
 import { OP_KINDS, targetKey } from '../domain/plan.js';
 import type { KindCounts, RunMode, RunRequest, RunStatus, RunSummary } from '../domain/run.js';
-import { describeError, UdBridgeError } from '../errors.js';
+import { describeError, SourceError, UdBridgeError } from '../errors.js';
 import type { EntityRef, Journal } from '../journal/events.js';
 import type { Logger } from '../log/logger.js';
 import { gate, type GatePolicy } from '../plan/gate.js';
@@ -18,7 +18,10 @@ import { plan as makePlan, type PlanPolicy } from '../plan/plan.js';
 import { project, type Mapping } from '../plan/project.js';
 import type { StateStore } from '../state/store.js';
 import { applyPlan, type OpResult } from '../apply/executor.js';
+import { findAnomalies, type AnomalyPolicy } from '../plan/anomaly.js';
+import { selectOps } from '../plan/select.js';
 import { observe } from './observe.js';
+import { resolveOpenIntents, withIntent } from './intents.js';
 
 export interface SyncDeps {
   readonly source: DirectorySource;
@@ -30,6 +33,7 @@ export interface SyncDeps {
   readonly mapping: Mapping;
   readonly planPolicy: Omit<PlanPolicy, 'clientId'>;
   readonly gatePolicy: GatePolicy;
+  readonly anomalyPolicy: AnomalyPolicy;
   readonly parentTenantExternalId: string | undefined;
   readonly concurrency: number;
   readonly now?: () => Date;
@@ -88,8 +92,24 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   let desired: DesiredState;
   let planned: Plan;
   try {
-    snapshot = await deps.source.read();
+    if (!request.dryRun) await resolveOpenIntents(deps.store, deps.connect, deps.journal, runId);
+    try {
+      snapshot = await deps.source.read();
+    } catch (e) {
+      // A view or column that is missing is a broken source, not an empty directory: pause.
+      if (e instanceof SourceError && (e.code === 'SOURCE_OBJECT_MISSING' || e.code === 'SOURCE_COLUMN_MISSING')) {
+        deps.journal.write({ type: 'source.anomaly', runId, level: 'error', check: 'schema', message: e.message, details: { code: e.code, ...e.details } });
+        return finish('paused', null, [], { code: e.code, message: e.message });
+      }
+      throw e;
+    }
     sourceCounts = countSource(snapshot);
+    const anomalies = request.acceptSourceChange ? [] : findAnomalies(sourceCounts, deps.store.lastGoodRun()?.sourceCounts, deps.anomalyPolicy);
+    if (anomalies.length) {
+      for (const a of anomalies) deps.journal.write({ type: 'source.anomaly', runId, level: 'error', check: a.check, message: a.message, details: a.details });
+      const message = `source anomaly, run paused before planning: ${anomalies.map((a) => a.message).join('; ')} — check the source, then \`ud-bridge approve ${runId}\` to accept it`;
+      return finish('paused', null, [], { code: 'SOURCE_ANOMALY', message });
+    }
     desired = project(snapshot, deps.mapping);
     for (const issue of [...snapshot.issues, ...desired.issues]) {
       deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message });
@@ -117,6 +137,17 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   for (const h of planned.held) {
     deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
   }
+  if (request.selection) {
+    const { ops, stale } = selectOps(planned, request.selection.ops);
+    for (const st of stale) {
+      deps.journal.write({ type: 'op.skipped', runId, level: 'warn', opId: st.op.id, kind: st.op.kind, entity: entityOf(st.op), reason: `stale, not applied: ${st.why}` });
+    }
+    if (request.selection.mode === 'apply' && stale.length) {
+      const message = `the saved plan is stale, nothing applied: ${stale.map((s) => `${s.op.id} ${s.why}`).join('; ')}`;
+      return finish('failed', planned, [], { code: 'PLAN_STALE', message });
+    }
+    planned = { ...planned, ops, held: [] };
+  }
   if (request.dryRun) return finish(planned.held.length ? 'held' : 'succeeded', planned, []);
   if (planned.held.length) deps.store.saveHeld(runId, planned.held);
 
@@ -130,6 +161,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
 
   const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback }, {
     concurrency: deps.concurrency,
+    around: withIntent(deps.store, runId),
     ...(request.signal ? { signal: request.signal } : {}),
     onResult: (r) => {
       const base = { runId, opId: r.op.id, kind: r.op.kind, entity: entityOf(r.op), reason: r.op.reason };
@@ -144,6 +176,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     },
   });
 
+  if (request.selection?.mode === 'approve') deps.store.setHeldStatus(request.selection.fromRunId, 'approved');
   const failed = results.some((r) => r.outcome === 'failed');
   const status: RunStatus = request.signal?.aborted ? 'interrupted' : failed ? 'partial' : planned.held.length ? 'held' : 'succeeded';
   await deps.journal.flush();

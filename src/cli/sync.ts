@@ -9,6 +9,7 @@ import type { SyncResult } from '../app/sync.js';
 import { entityOf } from '../app/sync.js';
 import { exitCodeFor, type RunRequest } from '../domain/run.js';
 import type { Op } from '../domain/plan.js';
+import type { StateStore } from '../state/store.js';
 import type { ActionWrapper } from './generate.js';
 import type { CommandResult } from './result.js';
 
@@ -21,8 +22,14 @@ export interface SyncFlags {
   readonly yesDestructive?: boolean;
 }
 
-/** What the composition root provides: run once with the config at `configPath`, under the run lock. */
-export type SyncService = (configPath: string | undefined, request: RunRequest) => Promise<SyncResult & { readonly journalPath: string }>;
+/**
+ * What the composition root provides: run once with the config at `configPath`, under the run
+ * lock. The request may be built from the local state (approve reads what a run held).
+ */
+export type SyncService = (
+  configPath: string | undefined,
+  request: RunRequest | ((store: StateStore) => RunRequest),
+) => Promise<SyncResult & { readonly journalPath: string }>;
 
 export function syncCommand(service: SyncService, wrap: ActionWrapper): Command {
   return new Command('sync')

@@ -124,6 +124,16 @@ export const configSchema = z
         /** Whether VUD owns these user flags; when false ud-bridge leaves them to Connect. */
         ownsTwoStep: z.boolean().default(false),
         ownsEmailChangeAllowed: z.boolean().default(false),
+        /** The source anomaly guard: pause before planning when a read looks wrong. */
+        anomaly: z
+          .object({
+            /** Pause when users, companies or role assignments drop by more than this against the last good run. */
+            maxDropPercent: z.number().min(0).max(100).default(30),
+            /** Drops are only judged once the last good run had at least this many rows of the entity. */
+            minBaseline: z.number().int().nonnegative().default(10),
+          })
+          .strict()
+          .default({ maxDropPercent: 30, minBaseline: 10 }),
         destructive: z
           .object({
             revoke: thresholdSchema.default(thresholdDefault),
@@ -148,6 +158,7 @@ export const configSchema = z
         programRemoved: 'suspend',
         ownsTwoStep: false,
         ownsEmailChangeAllowed: false,
+        anomaly: { maxDropPercent: 30, minBaseline: 10 },
         destructive: {
           revoke: thresholdDefault,
           unlink: thresholdDefault,

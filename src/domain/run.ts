@@ -1,4 +1,6 @@
 /** One run of the pipeline, as the scheduler, the CLI, the status page and metrics see it. */
+import type { Op } from './plan.js';
+
 export type RunMode = 'delta' | 'full';
 export type RunTrigger = 'manual' | 'schedule' | 'approve' | 'apply' | 'webhook';
 
@@ -23,6 +25,13 @@ export interface RunRequest {
   readonly yesDestructive: boolean;
   /** Aborted on shutdown: no new ops start, in-flight ones finish. */
   readonly signal?: AbortSignal;
+  /** Lifts the source anomaly guard for this one run (approving a paused run). */
+  readonly acceptSourceChange?: boolean;
+  /**
+   * Apply only these ops, each re-checked against the plan made now. `approve`: ops that went
+   * stale are skipped and journaled. `apply`: any stale op refuses the whole saved plan.
+   */
+  readonly selection?: { readonly mode: 'approve' | 'apply'; readonly ops: readonly Op[]; readonly fromRunId: string };
 }
 
 export interface RunSummary {

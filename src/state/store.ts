@@ -232,6 +232,11 @@ export class StateStore {
     return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(runFromRow);
   }
 
+  run(runId: string): RunSummary | undefined {
+    const r = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
+    return r ? runFromRow(r) : undefined;
+  }
+
   /** The last run that read the source and was not paused or failed: the anomaly guard's baseline. */
   lastGoodRun(): RunSummary | undefined {
     const r = this.db.prepare(`SELECT * FROM runs WHERE dry_run = 0 AND status IN ('succeeded','partial','held') ORDER BY started_at DESC, rowid DESC LIMIT 1`).get() as Row | undefined;
