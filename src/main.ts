@@ -13,6 +13,8 @@ import { simCommand } from './cli/sim.js';
 import { syncCommand } from './cli/sync.js';
 import { applyCommand, approveCommand } from './cli/approve.js';
 import { journalCommand } from './cli/journal.js';
+import { doctorCommand } from './cli/doctor.js';
+import { runDoctor } from './app/doctor.js';
 import { registerDaemonCommand, type DaemonCommandDeps } from './cli/daemon.js';
 import { registerStatusCommand } from './cli/status.js';
 import { registerServiceCommand } from './cli/service.js';
@@ -251,6 +253,7 @@ export function buildProgram(): Command {
   program.addCommand(journalCommand({ journalDir: () => configuredPaths().journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
+  program.addCommand(doctorCommand((configPath) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
   return program;
 }
 

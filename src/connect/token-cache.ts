@@ -27,6 +27,8 @@ export interface TokenCache {
   invalidate(token: string): void;
   /** Tokens fetched so far; for metrics and tests. */
   readonly fetches: number;
+  /** The scopes the endpoint said it granted with the last token (`doctor` compares them); null before a token or when it did not say. */
+  readonly grantedScopes: readonly string[] | null;
 }
 
 const tokenResponseSchema = z.object({
@@ -39,6 +41,7 @@ const tokenResponseSchema = z.object({
 interface CachedToken {
   readonly value: string;
   readonly refreshAtMs: number;
+  readonly scopes: readonly string[] | null;
 }
 
 /** Form values per RFC 6749 2.3.1: basic auth URL-encodes the id and secret before base64. */
@@ -83,7 +86,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     // margin; never refresh earlier than half its life.
     const lifeMs = parsed.data.expires_in * 1000;
     const marginMs = Math.min(options.refreshBeforeSeconds * 1000, lifeMs / 2);
-    return { value: parsed.data.access_token, refreshAtMs: started + lifeMs - marginMs };
+    const scopes = parsed.data.scope === undefined ? null : parsed.data.scope.split(' ').filter((s) => s !== '');
+    return { value: parsed.data.access_token, refreshAtMs: started + lifeMs - marginMs, scopes };
   }
 
   async function get(): Promise<string> {
@@ -103,6 +107,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       if (cached?.value === token) cached = null;
     },
     get fetches() { return fetches; },
+    get grantedScopes() { return cached?.scopes ?? null; },
   };
 }
 
