@@ -178,6 +178,14 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
 
   if (request.selection?.mode === 'approve') deps.store.setHeldStatus(request.selection.fromRunId, 'approved');
   const failed = results.some((r) => r.outcome === 'failed');
+  // The executor marks every op the open circuit stopped with its error; the run ends with one entry for it.
+  if (results.some((r) => r.outcome === 'skipped' && r.error?.code === 'CONNECT_CIRCUIT_OPEN') && !request.signal?.aborted) {
+    const applied = results.some((r) => r.outcome !== 'failed' && r.outcome !== 'skipped');
+    const notTried = results.filter((r) => r.outcome === 'skipped').length;
+    const message = `Connect is failing: the circuit breaker opened after repeated 5xx/timeouts, the run stopped early and ${notTried} op(s) were not attempted; the next run retries them`;
+    await deps.journal.flush();
+    return finish(applied ? 'partial' : 'failed', planned, results, { code: 'CONNECT_CIRCUIT_OPEN', message });
+  }
   const status: RunStatus = request.signal?.aborted ? 'interrupted' : failed ? 'partial' : planned.held.length ? 'held' : 'succeeded';
   await deps.journal.flush();
   return finish(status, planned, results);

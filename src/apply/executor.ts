@@ -3,15 +3,19 @@
  * outcome per op (controller-runtime's CreateOrUpdate style: partial failure is a normal result,
  * not an exception). An op whose dependency failed or was skipped is skipped with that reason;
  * one bad object never blocks the others. On abort no new op starts; in-flight ones finish.
+ * The same when Connect's circuit breaker opens: every op left is skipped at once (carrying the
+ * CONNECT_CIRCUIT_OPEN error) instead of each failing against a Connect that is down.
  */
 import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
+import { ConnectCircuitOpenError } from '../connect/errors.js';
 import type { Op, OpOutcome } from '../domain/plan.js';
 import { HANDLERS, type HandlerContext } from './handlers.js';
 
 export interface OpResult {
   readonly op: Op;
   readonly outcome: Exclude<OpOutcome, 'held'>;
+  /** Why it failed; on a skipped op, the CONNECT_CIRCUIT_OPEN error that stopped the run. */
   readonly error?: { readonly code: string; readonly message: string };
   /** Why a skipped op did not run. */
   readonly skippedBecause?: string;
@@ -25,6 +29,8 @@ export interface ApplyOptions {
   /** Wraps each call that creates or links (write-ahead intents); identity when absent. */
   readonly around?: (op: Op, run: () => Promise<OpResult['outcome']>) => Promise<OpResult['outcome']>;
 }
+
+export const CIRCUIT_OPEN_SKIP = 'Connect is failing: the circuit breaker is open';
 
 export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options: ApplyOptions): Promise<OpResult[]> {
   const limit = pLimit(options.concurrency);
@@ -40,6 +46,7 @@ export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options
     }
   }
   const results = new Map<string, OpResult>();
+  let circuitOpen: OpResult['error'] | undefined;
   const finish = (r: OpResult) => {
     if (results.has(r.op.id)) return;
     results.set(r.op.id, r);
@@ -66,15 +73,25 @@ export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options
         skipDependents(op.id, 'the run was interrupted');
         return;
       }
+      if (circuitOpen) {
+        finish({ op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen });
+        skipDependents(op.id, CIRCUIT_OPEN_SKIP);
+        return;
+      }
       running++;
       void limit(async () => {
         if (options.signal?.aborted) return { op, outcome: 'skipped', skippedBecause: 'the run was interrupted before this op started' } satisfies OpResult;
+        if (circuitOpen) return { op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen } satisfies OpResult;
         const call = () => HANDLERS[op.kind](op, ctx);
         try {
           const outcome = options.around ? await options.around(op, call) : await call();
           return { op, outcome } satisfies OpResult;
         } catch (e) {
           const { code, message } = describeError(e);
+          if (e instanceof ConnectCircuitOpenError) {
+            circuitOpen ??= { code, message };
+            return { op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen } satisfies OpResult;
+          }
           return { op, outcome: 'failed', error: { code, message } } satisfies OpResult;
         }
       }).then((r: OpResult) => {
