@@ -121,6 +121,8 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       concurrency: config.connect.concurrency,
       retry: config.connect.retry,
       maxRetryAfterMs: config.connect.maxRetryAfterMs,
+      adaptive: config.connect.adaptive,
+      circuitBreaker: config.connect.circuitBreaker,
       ...(options.observer ? { observer: options.observer } : {}),
     });
     closers.push(() => connect.close());

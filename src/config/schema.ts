@@ -87,6 +87,37 @@ export const configSchema = z
           .strict()
           .default({ maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 10_000 }),
         maxRetryAfterMs: z.number().int().positive().default(60_000),
+        /** AIMD concurrency between min and connect.concurrency (src/connect/adaptive-concurrency.ts); false: fixed. */
+        adaptive: z
+          .union([
+            z.literal(false),
+            z
+              .object({
+                min: z.number().int().min(1).default(1),
+                decreaseFactor: z.number().gt(0).lt(1).default(0.5),
+                coolDownMs: z.number().int().nonnegative().default(2_000),
+                increaseAfter: z.number().int().min(1).default(20),
+                latencyFactor: z.number().gt(1).default(2),
+                latencyFloorMs: z.number().int().nonnegative().default(50),
+              })
+              .strict(),
+          ])
+          .default({ min: 1, decreaseFactor: 0.5, coolDownMs: 2_000, increaseAfter: 20, latencyFactor: 2, latencyFloorMs: 50 }),
+        /** Fail fast while Connect is failing (src/connect/circuit-breaker.ts); false: never. */
+        circuitBreaker: z
+          .union([
+            z.literal(false),
+            z
+              .object({
+                windowSize: z.number().int().min(1).default(20),
+                failureRatio: z.number().gt(0).max(1).default(0.5),
+                minCalls: z.number().int().min(1).default(10),
+                consecutiveFailures: z.number().int().min(1).default(5),
+                coolDownMs: z.number().int().nonnegative().default(30_000),
+              })
+              .strict(),
+          ])
+          .default({ windowSize: 20, failureRatio: 0.5, minCalls: 10, consecutiveFailures: 5, coolDownMs: 30_000 }),
         embedded: z
           .object({
             seed: z.string().optional(),
