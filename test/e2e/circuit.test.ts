@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CIRCUIT_OPEN_SKIP } from '../../src/apply/executor.js';
 import type { JournalEvent } from '../../src/journal/events.js';
 import { readJournal } from '../../src/journal/reader.js';
+import { openApp } from '../../src/main.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 const NEW_USERS = 100;
@@ -15,9 +16,6 @@ const NEW_USERS = 100;
 const ATTEMPTS = 4;
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startHarness();
-});
 afterEach(async () => {
   await h.close();
 });
@@ -30,19 +28,27 @@ async function journalOf(runId: string): Promise<JournalEvent[]> {
 
 const linkedUsers = () => h.sim.dump().users.filter((u) => u.applications.some((a) => a.application_id === 'ud-bridge')).length;
 
+function addUsers(n: number): void {
+  h.editDirectory((d) => {
+    for (let i = 0; i < n; i++) {
+      d.users.push({
+        key: `U${700 + i}`, userName: `new${i}`, email: `new.user${i}@fjordtech.no`, firstName: 'New', lastName: `User ${i}`,
+        active: true, roles: [{ program: 'VB', role: 'Accountant', company: 'C100' }],
+      });
+    }
+  });
+}
+
 describe('circuit breaker end to end', () => {
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+
   it('stops a run against a failing Connect early with one entry, and the next healthy run converges', async () => {
     expect((await h.sync()).summary.status).toBe('succeeded');
     const linkedBefore = linkedUsers();
 
-    h.editDirectory((d) => {
-      for (let i = 0; i < NEW_USERS; i++) {
-        d.users.push({
-          key: `U${700 + i}`, userName: `new${i}`, email: `new.user${i}@fjordtech.no`, firstName: 'New', lastName: `User ${i}`,
-          active: true, roles: [{ program: 'VB', role: 'Accountant', company: 'C100' }],
-        });
-      }
-    });
+    addUsers(NEW_USERS);
     h.sim.setFaults({ errorRate: 1, errorPhase: 'before' });
     h.sim.resetCounters();
     const failing = await h.sync();
@@ -74,5 +80,27 @@ describe('circuit breaker end to end', () => {
     expect(linkedUsers()).toBe(linkedBefore + NEW_USERS);
     const again = await h.sync();
     expect(again.results).toEqual([]);
+  });
+});
+
+describe('connect.circuitBreaker and connect.adaptive in the config', () => {
+  it('circuitBreaker: false reaches the client: every op spends its full retries against a failing Connect', async () => {
+    h = await startHarness({ config: (c) => { c.connect.circuitBreaker = false; c.connect.adaptive = false; } });
+    expect((await h.sync()).summary.status).toBe('succeeded');
+    addUsers(10);
+    h.sim.setFaults({ errorRate: 1, errorPhase: 'before' });
+    h.sim.resetCounters();
+    const r = await h.sync();
+    expect(r.summary.status).toBe('partial');
+    expect(r.summary.error).toBeUndefined();
+    const firstOps = r.results.filter((x) => x.outcome === 'failed');
+    // Each op that ran made ATTEMPTS requests; its dependents were skipped.
+    expect(firstOps.length).toBeGreaterThan(0);
+    expect(h.sim.counters().total - (h.sim.counters().byOperation.token ?? 0)).toBe(firstOps.length * ATTEMPTS);
+  });
+
+  it('a bad value is refused naming the key', async () => {
+    h = await startHarness({ config: (c) => { c.connect.adaptive = { min: 0 }; } });
+    await expect(openApp({ configPath: h.configPath })).rejects.toThrow(/connect\.adaptive\.min/);
   });
 });
