@@ -10,15 +10,18 @@ export const SNAPSHOT_FORMAT = 'ud-bridge.snapshot/v1';
 /** VUD's own column limit for names and keys. */
 export const MAX_TEXT = 255;
 
-// C0 controls and DEL: they break CSV exports, log lines and Connect's own validation.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// C0 controls, DEL and C1 controls: they break CSV exports and log lines, and Connect refuses them.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Half of a surrogate pair is not text: SQL Server's nvarchar can hold one, Connect would store it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function text(field: string, max = MAX_TEXT) {
   return z
     .string({ error: (i) => (i.input === undefined ? `${field} is required` : `${field} must be a string`) })
     .refine((s) => s.trim().length > 0, { message: `${field} must not be blank` })
     .refine((s) => s.length <= max, { message: `${field} is longer than ${max} characters` })
-    .refine((s) => !CONTROL.test(s), { message: `${field} contains control characters` });
+    .refine((s) => !CONTROL.test(s), { message: `${field} contains control characters` })
+    .refine((s) => !LONE_SURROGATE.test(s), { message: `${field} contains a broken character (half of a UTF-16 surrogate pair)` });
 }
 
 function flag(field: string) {
