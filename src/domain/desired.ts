@@ -46,6 +46,11 @@ export interface DesiredState {
   /** Why a known key is not wanted in Connect (deactivated, out of scope, no access), for op reasons. */
   readonly excludedCompanies: Readonly<Record<string, string>>;
   readonly excludedUsers: Readonly<Record<string, string>>;
+  /**
+   * Keys whose source row could not be read (a bad row is skipped, with an issue). Absent from the
+   * snapshot is not removed from VUD: what Connect has for them is left as it is.
+   */
+  readonly unreadable?: { readonly companies: readonly string[]; readonly users: readonly string[] };
   readonly issues: readonly SourceIssue[];
 }
 

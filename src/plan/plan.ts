@@ -60,18 +60,29 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
     }
   }
 
+  // A row the source could not read says nothing about what VUD wants: revoking or unlinking on
+  // its account, or stopping applications on its tenant, would punish a typo with lost access.
+  const unreadableUsers = new Set(desired.unreadable?.users ?? []);
+  const unreadableCompanies = new Set(desired.unreadable?.companies ?? []);
   const desiredUsers = new Map(desired.users.map((u) => [u.userKey, u]));
-  for (const u of desired.users) planUser(b, u, obsAccounts.get(u.userKey), usable, policy);
+  for (const u of desired.users) planUser(b, u, obsAccounts.get(u.userKey), usable, unreadableCompanies, policy);
   for (const acc of observed.accounts) {
-    if (!desiredUsers.has(acc.userKey) && acc.linked) {
-      planGoneUser(b, acc, desired.excludedUsers[acc.userKey] ?? `user ${acc.userKey} is no longer in VUD`);
+    if (desiredUsers.has(acc.userKey) || !acc.linked) continue;
+    if (unreadableUsers.has(acc.userKey)) {
+      b.problems.push({ entity: { type: 'user', key: acc.userKey }, field: '(row)', message: `the VUD row of user ${acc.userKey} could not be read; its Connect account ${acc.userId} and roles are left as they are until it can` });
+      continue;
     }
+    planGoneUser(b, acc, desired.excludedUsers[acc.userKey] ?? `user ${acc.userKey} is no longer in VUD`, unreadableCompanies);
   }
 
   // Tenants of companies that are gone: stop their applications after the roles there are revoked.
   const desiredTenants = new Set(desired.tenants.map((t) => t.companyKey));
   for (const obs of observed.tenants) {
     if (desiredTenants.has(obs.companyKey)) continue;
+    if (unreadableCompanies.has(obs.companyKey)) {
+      b.problems.push({ entity: { type: 'company', key: obs.companyKey }, field: '(row)', message: `the VUD row of company ${obs.companyKey} could not be read; its tenant ${obs.tenantId}, applications and roles there are left as they are until it can` });
+      continue;
+    }
     const why = desired.excludedCompanies[obs.companyKey] ?? `company ${obs.companyKey} is no longer in VUD`;
     for (const [app, status] of Object.entries(obs.applications)) {
       if (managed.has(app)) planAppRemoval(b, obs, app, status, why, policy);
@@ -223,7 +234,7 @@ function grantKey(g: { companyKey: string; applicationId: string }): string {
   return `${g.companyKey}\u0000${g.applicationId}`;
 }
 
-function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefined, usable: Set<string>, policy: PlanPolicy): void {
+function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefined, usable: Set<string>, unreadableCompanies: Set<string>, policy: PlanPolicy): void {
   const target: OpTarget = { type: 'user', userKey: u.userKey, ...(acc ? { userId: acc.userId } : {}) };
   let userOp: string | undefined;
 
@@ -280,6 +291,7 @@ function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefin
     const want = wanted.get(key);
     const have = observedGrants.get(key);
     const g = (want ?? have)!;
+    if (unreadableCompanies.has(g.companyKey)) continue;
     if (!want && !usable.has(g.companyKey) && !have?.roles.length) continue;
     planRoles(b, u.userKey, acc?.userId, g, have?.roles ?? [], want?.roles ?? [], userOp, want ? null : `user ${u.userKey} no longer has roles for ${g.applicationId} at company ${g.companyKey} in VUD`);
   }
@@ -306,10 +318,17 @@ function planRoles(b: PlanBuilder, userKey: string, userId: string | undefined, 
   });
 }
 
-function planGoneUser(b: PlanBuilder, acc: ObservedAccount, why: string): void {
+function planGoneUser(b: PlanBuilder, acc: ObservedAccount, why: string, unreadableCompanies: Set<string>): void {
+  const held = acc.grants.filter((g) => g.roles.length > 0 && unreadableCompanies.has(g.companyKey));
   const revokes = acc.grants
-    .filter((g) => g.roles.length > 0)
+    .filter((g) => g.roles.length > 0 && !unreadableCompanies.has(g.companyKey))
     .map((g) => planRoles(b, acc.userKey, acc.userId, g, g.roles, [], undefined, why));
+  if (held.length > 0) {
+    // Its roles there may be what VUD still wants: the user stays linked until the company reads again.
+    const where = [...new Set(held.map((g) => g.companyKey))].join(', ');
+    b.problems.push({ entity: { type: 'user', key: acc.userKey }, field: 'roles', message: `${why}, but the account ${acc.userId} holds roles at company ${where}, whose VUD row could not be read; not unlinked, and those roles are kept until it can` });
+    return;
+  }
   b.add('user.app.unlink', { type: 'user', userKey: acc.userKey, userId: acc.userId }, {
     before: { linked: true },
     after: { linked: false },

@@ -20,8 +20,9 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
 export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredState {
   const issues: SourceIssue[] = [];
   const companies = new Map(snapshot.companies.map((c) => [c.key, c]));
-  const excludedCompanies: Record<string, string> = {};
-  const excludedUsers: Record<string, string> = {};
+  // No prototype: a VUD key such as `__proto__` or `toString` must read as a key like any other.
+  const excludedCompanies: Record<string, string> = Object.create(null);
+  const excludedUsers: Record<string, string> = Object.create(null);
   const tenantKeys = new Set<string>();
   for (const c of snapshot.companies) {
     if (!c.active) excludedCompanies[c.key] = `company ${c.key} is deactivated in VUD`;
@@ -37,7 +38,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
 
   const tenants: DesiredTenant[] = [...tenantKeys].sort().map((key) => {
     const c = companies.get(key)!;
-    const apps = [...(enabled.get(key) ?? [])].flatMap((p) => mapping.programs[p]?.applicationId ?? []);
+    const apps = [...(enabled.get(key) ?? [])].flatMap((p) => programOf(mapping, p)?.applicationId ?? []);
     return {
       companyKey: key,
       name: c.name,
@@ -65,7 +66,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
 
     const sets = new Map<string, { companyKey: string; applicationId: string; roles: Set<string>; programKey: string }>();
     for (const ra of rolesByUser.get(user.key) ?? []) {
-      const program = mapping.programs[ra.programKey];
+      const program = programOf(mapping, ra.programKey);
       if (!program) continue; // not one of ours: another integration's business
       const where =
         ra.scope.kind === 'company'
@@ -97,7 +98,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
     }
 
     for (const ent of entitlementsByUser.get(user.key) ?? []) {
-      const program = mapping.programs[ent.programKey];
+      const program = programOf(mapping, ent.programKey);
       if (!program) continue;
       const role = (ent.kind === 'module' ? mapping.roleNames.module : mapping.roleNames.layout).replaceAll('{name}', ent.name);
       if (program.roles && !program.roles.includes(role)) {
@@ -119,7 +120,28 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
     users.push(desiredUser(user, grants, mapping));
   }
 
-  return { tenants, users: blockUnsafeEmails(users, issues), excludedCompanies, excludedUsers, issues };
+  return {
+    tenants,
+    users: blockUnsafeEmails(users, issues),
+    excludedCompanies,
+    excludedUsers,
+    unreadable: { companies: unreadableKeys(snapshot, 'company', snapshot.companies), users: unreadableKeys(snapshot, 'user', snapshot.users) },
+    issues,
+  };
+}
+
+/** Keys of rows the source skipped as bad: named by an issue of that entity, and not in the snapshot. */
+function unreadableKeys(snapshot: DirectorySnapshot, entity: 'company' | 'user', kept: readonly { key: string }[]): string[] {
+  const present = new Set(kept.map((k) => k.key));
+  return [...new Set(snapshot.issues.filter((i) => i.entity === entity && !present.has(i.key)).map((i) => i.key))].sort();
+}
+
+/**
+ * The program map entry for a VUD program key. Own properties only: a VUD program keyed
+ * `constructor` or `toString` is not ours, whatever Object.prototype holds under that name.
+ */
+function programOf(mapping: Mapping, programKey: string): Mapping['programs'][string] | undefined {
+  return Object.hasOwn(mapping.programs, programKey) ? mapping.programs[programKey] : undefined;
 }
 
 function desiredUser(user: User, grants: Grant[], mapping: Mapping): DesiredUser {
