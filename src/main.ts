@@ -27,6 +27,7 @@ import { noWriteback } from './app/app.js';
 import { runSync } from './app/sync.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
+import { withNetworkLog } from './connect/log-observer.js';
 import { acquireRunLock } from './daemon/lock.js';
 import type { RunRequest } from './domain/run.js';
 import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
@@ -123,7 +124,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       maxRetryAfterMs: config.connect.maxRetryAfterMs,
       adaptive: config.connect.adaptive,
       circuitBreaker: config.connect.circuitBreaker,
-      ...(options.observer ? { observer: options.observer } : {}),
+      observer: withNetworkLog(logger, options.observer),
     });
     closers.push(() => connect.close());
 

@@ -3,6 +3,7 @@
  * entry about it (not an op.failed per op), the simulator sees a small fraction of ops × attempts,
  * and once Connect is healthy again the next run converges.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CIRCUIT_OPEN_SKIP } from '../../src/apply/executor.js';
@@ -72,6 +73,8 @@ describe('circuit breaker end to end', () => {
     expect(opFailed.every((e) => e.type === 'op.failed' && e.error.code === 'CONNECT_SERVER')).toBe(true);
     const skipped = events.filter((e) => e.type === 'op.skipped');
     expect(skipped.filter((e) => e.type === 'op.skipped' && e.reason.includes(CIRCUIT_OPEN_SKIP)).length).toBeGreaterThan(ops / 2);
+    const log = readdirSync(join(h.dir, 'logs')).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(h.dir, 'logs', f), 'utf8')).join('');
+    expect(log.match(/connect circuit opened/g)).toHaveLength(1);
     process.stdout.write(`circuit e2e: ${ops} ops, ${requests} requests to Connect (ops x attempts = ${ops * ATTEMPTS}), ${opFailed.length} op.failed, ${skipped.length} op.skipped\n`);
 
     h.sim.setFaults({ errorRate: 0 });
