@@ -60,6 +60,8 @@ export class FaultInjector {
   private settings: FaultSettings;
   private readonly random: () => number;
   private burstLeft = 0;
+  /** What was injected so far, for chaos reports. */
+  readonly injected = { errors: 0, drops: 0, rateLimited: 0, latencySpikes: 0 };
 
   constructor(settings: FaultSettings | undefined, randomSeed: number) {
     this.settings = { ...parseFaults(settings ?? {}) };
@@ -95,6 +97,11 @@ export class FaultInjector {
     }
     const drop = u[3]! < (s.dropRate ?? 0) ? pickPhase(s.dropPhase, u[4]!) : null;
     const error = u[5]! < (s.errorRate ?? 0) ? pickPhase(s.errorPhase, u[6]!) : null;
+    if (u[1]! < (s.latencySpikeRate ?? 0)) this.injected.latencySpikes++;
+    // The server answers a 429 first, then a drop, then an error: count only what is answered.
+    if (rateLimited) this.injected.rateLimited++;
+    else if (drop) this.injected.drops++;
+    else if (error) this.injected.errors++;
     return { delayMs, rateLimited, drop, error };
   }
 }

@@ -112,6 +112,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     rateLimit: () => limiter.get(),
     counters: () => counters.snapshot(),
     resetCounters: () => counters.reset(),
+    injectedFaults: () => ({ ...faults.injected }),
     changeUserEmail(userId: string, email: string) {
       const change = changeEmail(store, userId, email);
       changed();

@@ -56,6 +56,8 @@ export interface SimHandle {
   setRateLimit(r: RateLimitSettings | null): void;
   counters(): SimCounters;
   resetCounters(): void;
+  /** Faults injected since start: 5xx answers, dropped connections, 429s, latency spikes. */
+  injectedFaults(): { errors: number; drops: number; rateLimited: number; latencySpikes: number };
   changeUserEmail(userId: string, email: string): void;
 }
 
