@@ -199,6 +199,19 @@ describe('ud-bridge doctor', () => {
     expect(check(r, 'run lock')?.detail).toBe(`held by pid ${process.pid} on ${hostname()} since ${startedAt} (run R1); a manual sync started now is refused until it is released`);
   });
 
+  it('checks the embedded simulator the same way a run would start it', async () => {
+    const h = await startHarness({
+      config: (c) => {
+        c.connect = { mode: 'embedded', clientId: 'ud-bridge', clientSecret: 'local-dev-secret', parentTenantExternalId: 'customer', embedded: { statePath: join(c.paths.data, 'sim.json') } };
+      },
+    });
+    cleanup.push(() => h.close());
+    const r = await service(h.configPath);
+    expect(check(r, 'connect token')?.ok).toBe(true);
+    expect(check(r, 'connect scopes')?.ok).toBe(true);
+    expect(check(r, 'connect parent tenant')?.detail).toBe('customer is tenant 10000000-0000-4000-8000-000000000001');
+  });
+
   it('is a command of the program', () => {
     const cmd = buildProgram().commands.find((c) => c.name() === 'doctor');
     expect(cmd?.options.map((o) => o.long)).toEqual(['--config', '--json']);

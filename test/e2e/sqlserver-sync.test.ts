@@ -79,6 +79,9 @@ describe('sync with the SQL Server source', () => {
     ];
     const byKey = (a: Link, b: Link) => `${a.entity}/${a.key}`.localeCompare(`${b.entity}/${b.key}`);
     expect(mergedLinks(tds).sort(byKey)).toEqual(expected.sort(byKey));
+    // Writeback is per op today (one round trip per link); printed so a batching change shows its effect.
+    const statements = tds.requests.filter((q) => q.sql.startsWith('MERGE ud_bridge.ConnectLinks')).length;
+    console.log(`writeback: ${statements} MERGE statements for ${expected.length} links, sync took ${r.summary.durationMs} ms`);
   });
 
   it('journals a bad row as a source.issue naming the view, key and column, and syncs the rest', async () => {
