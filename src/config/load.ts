@@ -112,14 +112,15 @@ export function resolveSecret(key: string, ref: SecretRef, env: NodeJS.ProcessEn
 }
 
 /**
- * `UDB_CONNECT__CLIENT_ID=x` sets connect.clientId: `__` separates levels, each level is written
- * in SNAKE_CASE and becomes camelCase. Values are read as YAML scalars (numbers, booleans).
+ * `UDB_CONNECT__CLIENT_ID=x` sets connect.clientId: `__` separates levels (at least two), each
+ * level is written in SNAKE_CASE and becomes camelCase. Values are read as YAML scalars.
  */
 export function applyEnvOverrides(target: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const path = name.slice(ENV_PREFIX.length).split('__').map(snakeToCamel);
-    if (path.some((p) => p === '')) continue;
+    // Every setting sits at least one level deep; `UDB_X` alone is someone's variable, not ours.
+    if (path.length < 2 || path.some((p) => p === '')) continue;
     let node: Record<string, unknown> = target;
     for (const segment of path.slice(0, -1)) {
       const next = node[segment];
