@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ConnectApi } from '../connect/port.js';
-import type { DesiredState } from '../domain/desired.js';
+import type { DesiredState, ObservedState } from '../domain/desired.js';
 import type { DirectorySnapshot, DirectorySource, DirectoryWriteback } from '../domain/snapshot.js';
 import type { Op, Plan } from '../domain/plan.js';
 import { OP_KINDS, targetKey } from '../domain/plan.js';
@@ -91,6 +91,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   let snapshot: DirectorySnapshot;
   let desired: DesiredState;
   let planned: Plan;
+  let observed: ObservedState;
   try {
     if (!request.dryRun) await resolveOpenIntents(deps.store, deps.connect, deps.journal, runId);
     try {
@@ -114,7 +115,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     for (const issue of [...snapshot.issues, ...desired.issues]) {
       deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message });
     }
-    const observed = await observe(desired, deps.store, deps.connect, {
+    observed = await observe(desired, deps.store, deps.connect, {
       mode,
       softMatch: deps.planPolicy.tenantSoftMatch,
       managedApplications: deps.planPolicy.managedApplications,
@@ -134,6 +135,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   for (const d of planned.drift) {
     deps.journal.write({ type: 'drift', runId, level: 'warn', entity: d.entity, field: d.field, source: d.source, connect: d.connect, message: d.message });
   }
+  if (!request.dryRun) await writeBackProfiles(deps, observed, planned, log);
   for (const h of planned.held) {
     deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
   }
@@ -189,6 +191,23 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   const status: RunStatus = request.signal?.aborted ? 'interrupted' : failed ? 'partial' : planned.held.length ? 'held' : 'succeeded';
   await deps.journal.flush();
   return finish(status, planned, results);
+}
+
+/**
+ * Connect owns email and names: where a full run found them different, hand Connect's profile to
+ * the directory (the SQL Server source writes it when `writeback.profiles` is on). A failure here
+ * is logged and never stops the run.
+ */
+async function writeBackProfiles(deps: SyncDeps, observed: ObservedState, planned: Plan, log: Logger): Promise<void> {
+  const drifted = new Set(planned.drift.filter((d) => d.entity.type === 'user').map((d) => d.entity.key));
+  for (const acc of observed.accounts) {
+    if (!drifted.has(acc.userKey) || !acc.profile) continue;
+    try {
+      await deps.writeback.writeProfile({ connectUserId: acc.userId, ...acc.profile });
+    } catch (e) {
+      log.warn('profile writeback failed', { userKey: acc.userKey, ...describeError(e) });
+    }
+  }
 }
 
 /** The customer tenant new company tenants go under, found by its external id among ours. */

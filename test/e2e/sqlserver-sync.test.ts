@@ -106,12 +106,28 @@ describe('sync with the SQL Server source', () => {
       override: (view) => (view === 'ud_bridge.RoleAssignments' ? { error: { number: 208, message: "Invalid object name 'ud_bridge.RoleAssignments'." } } : undefined),
     });
     const r = await h.sync();
-    // design.md's anomaly guard pauses a run whose source lacks a view (exit 3); before that guard
-    // the same run failed (exit 1). Either way it stops before a plan exists.
-    expect(['failed', 'paused']).toContain(r.summary.status);
+    // The source anomaly guard: a source that lacks a view pauses the run (exit 3) before planning.
+    expect(r.summary.status).toBe('paused');
     expect(r.summary.error?.code).toBe('SOURCE_OBJECT_MISSING');
     expect(r.summary.error?.message).toContain('ud_bridge.RoleAssignments');
     expect(r.plan).toBeNull();
     expect(h.writes()).toEqual({});
+  });
+
+  it('a full run writes Connect-owned profile changes back by Connect user id when writeback.profiles is on', async () => {
+    const tds = await startTdsServer({ handler: viewHandler(sampleDirectoryViews(sampleDirectory())), login: LOGIN });
+    cleanup.push(() => tds.close());
+    const h = await startHarness({ source: sqlServerSourceSection(tds.port, LOGIN, { writeback: { links: true, profiles: true } }) });
+    cleanup.push(() => h.close());
+    await h.sync();
+    const kari = '20000000-0000-4000-8000-000000000001';
+    h.sim.changeUserEmail(kari, 'kari@nordmann.example');
+    const r = await h.sync({ mode: 'full' });
+    expect(r.plan!.drift.map((d) => `${d.entity.key}.${d.field}`)).toEqual(['U001.email']);
+    const merges = tds.requests.filter((q) => q.sql.startsWith('MERGE ud_bridge.ConnectProfiles'));
+    expect(merges).toHaveLength(1);
+    expect(String(merges[0]!.params.connectUserId).toLowerCase()).toBe(kari);
+    expect(merges[0]!.params.email).toBe('kari@nordmann.example');
+    expect(merges[0]!.params.firstName).toBe('Kari');
   });
 });
