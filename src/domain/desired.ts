@@ -36,6 +36,11 @@ export interface DesiredUser {
    * Already-linked users are unaffected: they are linked by id.
    */
   readonly linkBlocked?: string;
+  /**
+   * Why roles are only added, never revoked, for this user: some of the user's role, module or
+   * layout-group rows could not be read, so a missing role may be a typo rather than a revocation.
+   */
+  readonly keepRoles?: string;
   /** Sorted by company then application. */
   readonly grants: readonly Grant[];
 }

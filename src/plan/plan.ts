@@ -293,7 +293,11 @@ function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefin
     const g = (want ?? have)!;
     if (unreadableCompanies.has(g.companyKey)) continue;
     if (!want && !usable.has(g.companyKey) && !have?.roles.length) continue;
-    planRoles(b, u.userKey, acc?.userId, g, have?.roles ?? [], want?.roles ?? [], userOp, want ? null : `user ${u.userKey} no longer has roles for ${g.applicationId} at company ${g.companyKey} in VUD`);
+    const haveRoles = have?.roles ?? [];
+    // With unreadable rows, a role missing from VUD may be a typo: add, never revoke.
+    const wantRoles = u.keepRoles ? [...new Set([...(want?.roles ?? []), ...haveRoles])].sort() : (want?.roles ?? []);
+    const gone = want ? null : `user ${u.userKey} no longer has roles for ${g.applicationId} at company ${g.companyKey} in VUD`;
+    planRoles(b, u.userKey, acc?.userId, g, haveRoles, wantRoles, userOp, u.keepRoles && haveRoles.length ? `${gone ?? `roles of ${u.userKey} for ${g.applicationId} at company ${g.companyKey} differ from VUD`}; revocations held back: ${u.keepRoles}` : gone);
   }
 }
 

@@ -15,6 +15,9 @@ export interface Mapping {
   readonly ownsEmailChangeAllowed: boolean;
 }
 
+/** Issue entities that are a whole user, company or group row rather than one of a user's roles. */
+const USER_ROW_ENTITIES = new Set(['user', 'company', 'companyGroup', 'program', 'companyProgram', 'groupMember', 'ud_bridge.Users', 'ud_bridge.Companies', 'ud_bridge.CompanyGroups', 'ud_bridge.CompanyGroupMembers', 'ud_bridge.Programs', 'ud_bridge.CompanyPrograms']);
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
 
 export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredState {
@@ -53,6 +56,11 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
   const entitlementsByUser = groupBy(snapshot.entitlements, (e) => e.userKey);
 
   const users: DesiredUser[] = [];
+  const partialUsers: string[] = [];
+  // Role, module and layout-group rows that a source skipped are keyed `<user key>/…` by every source.
+  const rowsWithIssues = new Set(
+    snapshot.issues.filter((i) => !USER_ROW_ENTITIES.has(i.entity) && i.key.includes('/')).map((i) => i.key.slice(0, i.key.indexOf('/'))),
+  );
   for (const user of [...snapshot.users].sort((a, b) => cmp(a.key, b.key))) {
     if (!user.active) {
       excludedUsers[user.key] = `user ${user.key} is deactivated in VUD`;
@@ -62,7 +70,12 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       excludedUsers[user.key] = `user ${user.key} is outside the configured scope`;
       continue;
     }
-    const problem = (field: string, message: string) => issues.push({ entity: 'user', key: user.key, field, message });
+    let partial = rowsWithIssues.has(user.key);
+    const problem = (field: string, message: string, unreadable = false) => {
+      // A reference that does not resolve may be a typo; a role at a company without the program is not.
+      if (unreadable) partial = true;
+      issues.push({ entity: 'user', key: user.key, field, message });
+    };
 
     const sets = new Map<string, { companyKey: string; applicationId: string; roles: Set<string>; programKey: string }>();
     for (const ra of rolesByUser.get(user.key) ?? []) {
@@ -76,7 +89,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
           : (groups.get(ra.scope.groupKey)?.companyKeys ?? null);
       if (where === null) {
         const ref = ra.scope.kind === 'company' ? `company ${ra.scope.companyKey}` : `company group ${ra.scope.groupKey}`;
-        problem('roles', `role "${ra.role}" in program ${ra.programKey} refers to unknown ${ref}; role skipped`);
+        problem('roles', `role "${ra.role}" in program ${ra.programKey} refers to unknown ${ref}; role skipped`, true);
         continue;
       }
       if (program.roles && !program.roles.includes(ra.role)) {
@@ -112,12 +125,15 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       .map((s) => ({ companyKey: s.companyKey, applicationId: s.applicationId, roles: [...s.roles].sort() }))
       .sort((a, b) => cmp(a.companyKey, b.companyKey) || cmp(a.applicationId, b.applicationId));
     if (grants.length === 0) {
-      // No access anywhere in scope: nothing to link, and any earlier access is revoked.
-      excludedUsers[user.key] = `user ${user.key} has no role in any company in scope`;
+      // No readable access anywhere: with unreadable role rows that says nothing, so leave the
+      // user as Connect has it; otherwise nothing to link, and any earlier access is revoked.
+      if (partial) partialUsers.push(user.key);
+      else excludedUsers[user.key] = `user ${user.key} has no role in any company in scope`;
       continue;
     }
 
-    users.push(desiredUser(user, grants, mapping));
+    const desired = desiredUser(user, grants, mapping);
+    users.push(partial ? { ...desired, keepRoles: `some role, module or layout-group rows of ${user.key} could not be read (see the journal)` } : desired);
   }
 
   return {
@@ -125,7 +141,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
     users: blockUnsafeEmails(users, issues),
     excludedCompanies,
     excludedUsers,
-    unreadable: { companies: unreadableKeys(snapshot, 'company', snapshot.companies), users: unreadableKeys(snapshot, 'user', snapshot.users) },
+    unreadable: { companies: unreadableKeys(snapshot, 'company', snapshot.companies), users: [...unreadableKeys(snapshot, 'user', snapshot.users), ...partialUsers].sort() },
     issues,
   };
 }

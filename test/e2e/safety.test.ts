@@ -172,3 +172,36 @@ describe('write-ahead intents', () => {
     expect(await withStore(h, (s) => s.openIntents())).toEqual([]);
   });
 });
+
+describe('unreadable rows never cost access', () => {
+  it('a role row that turns bad (a typo in its group) revokes nothing; roles that are still readable and new are applied', async () => {
+    h = await startHarness();
+    await h.sync();
+    h.editDirectory((d) => {
+      const kari = d.users.find((u) => u.key === 'U001')!;
+      kari.roles = kari.roles.map((r) => (r.group === 'G1' ? { ...r, group: 'G1-typo' } : r));
+      kari.roles.push({ program: 'VB', role: 'Sales', company: 'C100' });
+    });
+    const r = await h.sync();
+    expect(opsOf(r)).toEqual(['user.roles.set U001@C100/visma-business']);
+    const op = r.results[0]!.op;
+    expect(op.after).toEqual({ roles: ['Accountant', 'Read Only', 'Sales', 'layout:Accounting', 'module:General Ledger'] });
+    expect(op.reason).toMatch(/revocations held back: some role, module or layout-group rows of U001 could not be read/);
+    const issues = (await journal(h)).filter((e) => e.type === 'source.issue' && e.runId === r.summary.runId);
+    expect(issues).toEqual([expect.objectContaining({ entity: { type: 'role', key: expect.stringMatching(/^U001\//) }, field: 'group' })]);
+  });
+
+  it('a user whose only role rows turn bad is left as Connect has it', async () => {
+    h = await startHarness();
+    await h.sync();
+    h.editDirectory((d) => {
+      const u = d.users.find((x) => x.key === 'U008')!;
+      u.roles = u.roles.map((r) => ({ ...r, company: 'C999' }));
+    });
+    h.sim.resetCounters();
+    const r = await h.sync();
+    expect(r.results).toEqual([]);
+    expect(h.writes()).toEqual({});
+  });
+});
+
