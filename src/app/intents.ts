@@ -16,7 +16,8 @@ const INTENT_KINDS = new Set<Op['kind']>(['tenant.create', 'tenant.link', 'user.
 export function withIntent(store: StateStore, runId: string) {
   return async (op: Op, call: () => Promise<OpResult['outcome']>): Promise<OpResult['outcome']> => {
     if (!INTENT_KINDS.has(op.kind)) return call();
-    const id = store.beginIntent(runId, op.id, op.kind, targetKey(op.target));
+    const email = (op.after as { email?: unknown } | null)?.email;
+    const id = store.beginIntent(runId, op.id, op.kind, targetKey(op.target), typeof email === 'string' ? { email } : null);
     try {
       const outcome = await call();
       store.finishIntent(id, outcome, null);
@@ -30,9 +31,9 @@ export function withIntent(store: StateStore, runId: string) {
 
 /**
  * Resolves what earlier runs left open. A tenant is found by its external id among ours (it is
- * unique per owner). An account cannot be searched by our external id, and needs no search: the
- * re-planned Add user answers with the account that has the email, and the handler only accepts
- * it if no other VUD user is anchored to it.
+ * unique per owner). An account cannot be searched by our external id; Add user links it to us,
+ * so it is looked for among the accounts linked to ud-bridge with the email the call was made
+ * with, and adopted only if its anchor is empty or this user's key (never another user's).
  */
 export async function resolveOpenIntents(store: StateStore, connect: ConnectApi, journal: Journal, runId: string): Promise<number> {
   const open = store.openIntents();
@@ -49,7 +50,7 @@ export async function resolveOpenIntents(store: StateStore, connect: ConnectApi,
       }
       note = found ? `tenant ${found} with external_id ${companyKey} exists; linked` : `no tenant with external_id ${companyKey}; it will be planned again`;
     } else {
-      note = `account for ${intent.targetKey} is re-checked by the next Add user (by its anchor, never by email alone)`;
+      note = await resolveAccount(store, connect, intent.targetKey, intent.detail);
     }
     store.finishIntent(intent.id, 'resolved', { note });
     journal.write({
@@ -63,4 +64,21 @@ export async function resolveOpenIntents(store: StateStore, connect: ConnectApi,
     });
   }
   return open.length;
+}
+
+async function resolveAccount(store: StateStore, connect: ConnectApi, userKey: string, detail: unknown): Promise<string> {
+  const email = (detail as { email?: unknown } | null)?.email;
+  if (store.user(userKey)?.linked) return `user ${userKey} is linked already`;
+  if (typeof email !== 'string') return `no email recorded; the account for ${userKey} is re-checked by the next Add user`;
+  for await (const u of connect.searchUsers({ email })) {
+    if (u.email.toLowerCase() !== email.toLowerCase()) continue;
+    const anchor = (await connect.listUserApplications({ userId: u.id })).find((a) => a.applicationId === connect.clientId)?.externalId ?? null;
+    const holder = store.userKeyOf(u.id);
+    if ((anchor === null || anchor === userKey) && (holder === undefined || holder === userKey)) {
+      store.recordUser(userKey, { userId: u.id, linked: true, externalIdSet: anchor === userKey });
+      return `account ${u.id} was linked by that call; recorded for ${userKey}`;
+    }
+    return `account ${u.id} with that email belongs to ${anchor ?? holder}; not adopted`;
+  }
+  return `no account linked to ud-bridge has ${email}; it will be planned again`;
 }

@@ -101,15 +101,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let runs = 0;
   const sync = async (kill: boolean, extra: readonly string[] = []): Promise<number | 'killed'> => {
     runs++;
-    const child = spawn(process.execPath, [MAIN, 'sync', '--config', configPath, '--yes-destructive', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'sync', '--config', configPath, '--yes-destructive', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
+    let stdout = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const timer = kill ? setTimeout(() => child.kill('SIGKILL'), 150 + Math.floor(rng() * 1500)) : undefined;
     const code = await new Promise<number | 'killed'>((res) => child.on('exit', (c, signal) => res(signal === 'SIGKILL' ? 'killed' : (c ?? -1))));
     if (timer) clearTimeout(timer);
     if (code === 'killed') kills++;
     exitCodes[String(code)] = (exitCodes[String(code)] ?? 0) + 1;
     if (code !== 'killed' && code !== 0 && code !== 2) log(`  run exited ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
+    if (code === 2) {
+      const failed = (JSON.parse(stdout) as { ops: { id: string; outcome: string; error?: { code: string; message: string } }[] }).ops.filter((o) => o.outcome === 'failed');
+      for (const f of failed.slice(0, 3)) log(`  failed ${f.id}: ${f.error?.code} ${f.error?.message}`);
+    }
     return code;
   };
 

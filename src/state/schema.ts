@@ -67,4 +67,6 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  // What an intent's call was made with (e.g. the email Add user was given), to resolve it later.
+  `ALTER TABLE intents ADD COLUMN detail TEXT;`,
 ];

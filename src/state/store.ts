@@ -36,6 +36,7 @@ export interface Intent {
   readonly kind: string;
   readonly targetKey: string;
   readonly startedAt: string;
+  readonly detail: unknown;
 }
 
 export interface StoredHeldOp extends HeldOp {
@@ -271,10 +272,10 @@ export class StateStore {
 
   // ---- write-ahead intents --------------------------------------------------------------------
 
-  beginIntent(runId: string, opId: string, kind: string, targetKey: string): number {
+  beginIntent(runId: string, opId: string, kind: string, targetKey: string, detail: unknown = null): number {
     const r = this.db
-      .prepare('INSERT INTO intents (run_id, op_id, kind, target_key, started_at) VALUES (?, ?, ?, ?, ?)')
-      .run(runId, opId, kind, targetKey, new Date().toISOString());
+      .prepare('INSERT INTO intents (run_id, op_id, kind, target_key, started_at, detail) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(runId, opId, kind, targetKey, new Date().toISOString(), JSON.stringify(detail));
     return Number(r.lastInsertRowid);
   }
 
@@ -290,6 +291,7 @@ export class StateStore {
       kind: r.kind as string,
       targetKey: r.target_key as string,
       startedAt: r.started_at as string,
+      detail: r.detail ? (JSON.parse(r.detail as string) as unknown) : null,
     }));
   }
 }
