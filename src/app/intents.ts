@@ -17,7 +17,9 @@ export function withIntent(store: StateStore, runId: string) {
   return async (op: Op, call: () => Promise<OpResult['outcome']>): Promise<OpResult['outcome']> => {
     if (!INTENT_KINDS.has(op.kind)) return call();
     const email = (op.after as { email?: unknown } | null)?.email;
-    const id = store.beginIntent(runId, op.id, op.kind, targetKey(op.target), typeof email === 'string' ? { email } : null);
+    // The raw VUD key (not the op id's escaped form): resolution looks the object up by it.
+    const key = op.target.type === 'company' ? op.target.companyKey : op.target.type === 'user' ? op.target.userKey : targetKey(op.target);
+    const id = store.beginIntent(runId, op.id, op.kind, key, typeof email === 'string' ? { email } : null);
     try {
       const outcome = await call();
       store.finishIntent(id, outcome, null);

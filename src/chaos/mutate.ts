@@ -1,16 +1,11 @@
 /** Seeded changes to a snapshot file, one per chaos iteration: what a real directory does over time. */
 import type { SnapshotFile } from '../source/snapshot/format.js';
 import { PROGRAM_CATALOGS } from '../source/synthetic/catalog.js';
+import { createRandom } from '../source/synthetic/random.js';
 
+/** The chaos run's dice: the generator's seeded PRNG, so a seed replays the same run. */
 export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRandom(seed).next;
 }
 
 /** The file as plain JSON that this module edits in place. */

@@ -74,16 +74,19 @@ export interface Plan {
 
 export type OpOutcome = 'created' | 'updated' | 'unchanged' | 'failed' | 'held' | 'skipped';
 
+/** `%`, `@` and `/` are escaped inside a key, so `a@b` at `c` and `a` at `b@c` never share an id. */
+const part = (key: string): string => key.replace(/[%@/]/g, (c) => encodeURIComponent(c));
+
 export function targetKey(t: OpTarget): string {
   switch (t.type) {
     case 'company':
-      return t.companyKey;
+      return part(t.companyKey);
     case 'companyApp':
-      return `${t.companyKey}/${t.applicationId}`;
+      return `${part(t.companyKey)}/${part(t.applicationId)}`;
     case 'user':
-      return t.userKey;
+      return part(t.userKey);
     case 'grant':
-      return `${t.userKey}@${t.companyKey}/${t.applicationId}`;
+      return `${part(t.userKey)}@${part(t.companyKey)}/${part(t.applicationId)}`;
   }
 }
 

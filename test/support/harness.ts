@@ -12,6 +12,7 @@ import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
 import type { SimOptions } from '../../src/sim/types.js';
 import type { RunRequest } from '../../src/domain/run.js';
 import type { SyncResult } from '../../src/app/sync.js';
+import { targetKey } from '../../src/domain/plan.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -103,18 +104,5 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
 /** The ops of a run as `kind target` strings, sorted: what a "minimal ops" assertion compares. */
 export function opsOf(result: SyncResult): string[] {
-  return result.results.map((r) => `${r.op.kind} ${opTargetKey(r.op.target)}`).sort();
-}
-
-function opTargetKey(t: SyncResult['results'][number]['op']['target']): string {
-  switch (t.type) {
-    case 'company':
-      return t.companyKey;
-    case 'companyApp':
-      return `${t.companyKey}/${t.applicationId}`;
-    case 'user':
-      return t.userKey;
-    case 'grant':
-      return `${t.userKey}@${t.companyKey}/${t.applicationId}`;
-  }
+  return result.results.map((r) => `${r.op.kind} ${targetKey(r.op.target)}`).sort();
 }
