@@ -48,12 +48,13 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
   const managed = new Set(policy.managedApplications);
   const obsTenants = new Map(observed.tenants.map((t) => [t.companyKey, t]));
   const obsAccounts = new Map(observed.accounts.map((a) => [a.userKey, a]));
+  const removals: Removal[] = [];
   /** Companies that have (or will have, after this plan) a tenant ud-bridge may use. */
   const usable = new Set<string>();
 
   for (const t of desired.tenants) {
     const obs = obsTenants.get(t.companyKey);
-    if (obs) planLinkedTenant(b, t, obs, managed, policy);
+    if (obs) planLinkedTenant(b, t, obs, managed, removals);
     else planNewTenant(b, t, observed.candidates[t.companyKey] ?? { hard: [], soft: [] }, policy);
     if (obs || b.has(opId('tenant.create', company(t.companyKey))) || b.has(opId('tenant.link', company(t.companyKey)))) {
       usable.add(t.companyKey);
@@ -85,9 +86,12 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
     }
     const why = desired.excludedCompanies[obs.companyKey] ?? `company ${obs.companyKey} is no longer in VUD`;
     for (const [app, status] of Object.entries(obs.applications)) {
-      if (managed.has(app)) planAppRemoval(b, obs, app, status, why, policy);
+      if (managed.has(app)) removals.push({ obs, app, status, why });
     }
   }
+
+  // Last, once every role op exists: each removal waits for the revocations on its application.
+  for (const r of removals) planAppRemoval(b, r.obs, r.app, r.status, r.why, policy);
 
   const ops = [...b.ops.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   return { ops, held: [], drift: b.drift, problems: b.problems };
@@ -174,7 +178,14 @@ function planNewTenant(b: PlanBuilder, t: DesiredTenant, candidates: { hard: rea
   }
 }
 
-function planLinkedTenant(b: PlanBuilder, t: DesiredTenant, obs: ObservedTenant, managed: Set<string>, policy: PlanPolicy): void {
+interface Removal {
+  readonly obs: ObservedTenant;
+  readonly app: string;
+  readonly status: string;
+  readonly why: string;
+}
+
+function planLinkedTenant(b: PlanBuilder, t: DesiredTenant, obs: ObservedTenant, managed: Set<string>, removals: Removal[]): void {
   const diff = changedFields(t, obs);
   if (diff) {
     b.add('tenant.update', { type: 'company', companyKey: t.companyKey, tenantId: obs.tenantId }, {
@@ -200,7 +211,7 @@ function planLinkedTenant(b: PlanBuilder, t: DesiredTenant, obs: ObservedTenant,
   }
   for (const [app, status] of Object.entries(obs.applications)) {
     if (managed.has(app) && !t.applications.includes(app)) {
-      planAppRemoval(b, obs, app, status, `program for ${app} was removed from company ${t.companyKey}`, policy);
+      removals.push({ obs, app, status, why: `program for ${app} was removed from company ${t.companyKey}` });
     }
   }
 }

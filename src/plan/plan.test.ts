@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { DesiredState, ObservedAccount, ObservedState, TenantCandidate } from '../domain/desired.js';
+import { opId } from '../domain/plan.js';
+import { gate, type GatePolicy } from './gate.js';
+import { plan, type PlanPolicy } from './plan.js';
+
+const policy: PlanPolicy = { clientId: 'us', tenantSoftMatch: true, programRemoved: 'suspend', managedApplications: ['app-a', 'app-b'] };
+
+const desired = (extra: Partial<DesiredState> = {}): DesiredState => ({
+  tenants: [{ companyKey: 'C1', name: 'One AS', organizationNumber: '923456783', countryCode: 'NO', applications: ['app-a'] }],
+  users: [{ userKey: 'U1', email: 'u1@x.no', firstName: 'U', lastName: 'One', grants: [{ companyKey: 'C1', applicationId: 'app-a', roles: ['r1'] }] }],
+  excludedCompanies: {},
+  excludedUsers: {},
+  issues: [],
+  ...extra,
+});
+
+const empty: ObservedState = { tenants: [], accounts: [], candidates: {} };
+const candidate = (extra: Partial<TenantCandidate>): TenantCandidate => ({ tenantId: 't-x', externalId: null, ownerClientId: 'us', organizationName: 'One AS', organizationNumber: '923456783', countryCode: 'NO', ...extra });
+const linkedAccount = (extra: Partial<ObservedAccount> = {}): ObservedAccount => ({ userKey: 'U1', userId: 'acc-1', linked: true, externalIdSet: true, twoStepEnforced: false, emailChangeAllowed: true, grants: [{ companyKey: 'C1', applicationId: 'app-a', roles: ['r1'] }], profile: null, ...extra });
+const linkedTenant = { companyKey: 'C1', tenantId: 't-1', name: 'One AS', organizationNumber: '923456783', countryCode: 'NO', applications: { 'app-a': 'active' as const } };
+const kinds = (p: ReturnType<typeof plan>) => p.ops.map((o) => o.id);
+
+describe('plan()', () => {
+  it('a new company and user: create tenant, add app, create user, anchor it, grant roles — in dependency order', () => {
+    const p = plan(desired(), empty, policy);
+    expect(kinds(p)).toEqual(['tenant.app.add:C1/app-a', 'tenant.create:C1', 'user.create:U1', 'user.externalId.set:U1', 'user.roles.set:U1@C1/app-a']);
+    const roles = p.ops.find((o) => o.kind === 'user.roles.set')!;
+    expect(roles.dependsOn).toEqual(['tenant.app.add:C1/app-a', 'tenant.create:C1', 'user.create:U1']);
+    expect(roles.destructive).toBeNull();
+    expect(p.ops.every((o) => o.reason.length > 10)).toBe(true);
+  });
+
+  it('nothing to do when Connect already matches', () => {
+    expect(plan(desired(), { tenants: [linkedTenant], accounts: [linkedAccount()], candidates: {} }, policy).ops).toEqual([]);
+  });
+
+  it('hard match only on our own tenant with that external id; another owner\'s is never linked', () => {
+    const theirs = plan(desired(), { ...empty, candidates: { C1: { hard: [candidate({ externalId: 'C1', ownerClientId: 'other' })], soft: [] } } }, policy);
+    expect(kinds(theirs)).toContain('tenant.create:C1');
+    const ours = plan(desired(), { ...empty, candidates: { C1: { hard: [candidate({ externalId: 'C1' })], soft: [] } } }, policy);
+    expect(ours.ops.find((o) => o.kind === 'tenant.link')!.after).toEqual({ tenantId: 't-x', match: 'hard' });
+  });
+
+  it('soft match by country and organisation number sets the external id; two candidates is a problem, not a guess', () => {
+    const one = plan(desired(), { ...empty, candidates: { C1: { hard: [], soft: [candidate({ externalId: 'legacy' })] } } }, policy);
+    expect(one.ops.find((o) => o.kind === 'tenant.link')!.after).toEqual({ tenantId: 't-x', match: 'soft', externalId: 'C1' });
+    const two = plan(desired(), { ...empty, candidates: { C1: { hard: [], soft: [candidate({}), candidate({ tenantId: 't-y' })] } } }, policy);
+    expect(two.ops.filter((o) => o.kind.startsWith('tenant.'))).toEqual([]);
+    expect(two.ops.some((o) => o.kind === 'user.roles.set')).toBe(false);
+    expect(two.problems[0]!.message).toMatch(/2 tenants have country NO and organisation number 923456783/);
+    const off = plan(desired(), { ...empty, candidates: { C1: { hard: [], soft: [candidate({})] } } }, { ...policy, tenantSoftMatch: false });
+    expect(kinds(off)).toContain('tenant.create:C1');
+  });
+
+  it('a user gone from VUD: revoke roles first, then unlink; both destructive', () => {
+    const p = plan(desired({ users: [], excludedUsers: { U1: 'user U1 is deactivated in VUD' } }), { tenants: [linkedTenant], accounts: [linkedAccount()], candidates: {} }, policy);
+    expect(kinds(p)).toEqual(['user.app.unlink:U1', 'user.roles.set:U1@C1/app-a']);
+    const unlink = p.ops.find((o) => o.kind === 'user.app.unlink')!;
+    expect(unlink.dependsOn).toEqual(['user.roles.set:U1@C1/app-a']);
+    expect(unlink.destructive).toBe('unlink');
+    expect(unlink.reason).toMatch(/^user U1 is deactivated in VUD; unlinking/);
+    expect(p.ops.find((o) => o.kind === 'user.roles.set')!.destructive).toBe('revoke');
+  });
+
+  it('a program removed: roles there revoked before the app is suspended; never an app we do not manage', () => {
+    const tenant = { ...linkedTenant, applications: { 'app-a': 'active' as const, 'app-b': 'active' as const, 'not-ours': 'active' as const } };
+    const account = linkedAccount({ grants: [{ companyKey: 'C1', applicationId: 'app-a', roles: ['r1'] }, { companyKey: 'C1', applicationId: 'app-b', roles: ['x'] }] });
+    const p = plan(desired(), { tenants: [tenant], accounts: [account], candidates: {} }, policy);
+    expect(kinds(p)).toEqual(['tenant.app.suspend:C1/app-b', 'user.roles.set:U1@C1/app-b']);
+    expect(p.ops[0]!.dependsOn).toEqual(['user.roles.set:U1@C1/app-b']);
+    const del = plan(desired(), { tenants: [tenant], accounts: [account], candidates: {} }, { ...policy, programRemoved: 'delete' });
+    expect(del.ops.find((o) => o.kind === 'tenant.app.delete')!.destructive).toBe('delete');
+  });
+
+  it('a previously unlinked account comes back by its id (user.link), never by a fresh Add user', () => {
+    const p = plan(desired(), { tenants: [linkedTenant], accounts: [linkedAccount({ linked: false, externalIdSet: false, grants: [] })], candidates: {} }, policy);
+    expect(kinds(p)).toEqual(['user.externalId.set:U1', 'user.link:U1', 'user.roles.set:U1@C1/app-a']);
+    expect(p.ops.find((o) => o.kind === 'user.link')!.after).toMatchObject({ userId: 'acc-1', email: 'u1@x.no' });
+  });
+
+  it('profile differences are drift, never ops', () => {
+    const p = plan(desired(), { tenants: [linkedTenant], accounts: [linkedAccount({ profile: { email: 'new@x.no', firstName: 'U', lastName: 'Changed' } })], candidates: {} }, policy);
+    expect(p.ops).toEqual([]);
+    expect(p.drift.map((d) => d.field)).toEqual(['email', 'lastName']);
+  });
+
+  it('does not mutate its inputs', () => {
+    const d = desired();
+    const o: ObservedState = { tenants: [linkedTenant], accounts: [linkedAccount({ grants: [] })], candidates: {} };
+    const [dc, oc] = [structuredClone(d), structuredClone(o)];
+    plan(d, o, policy);
+    expect([d, o]).toEqual([dc, oc]);
+  });
+
+  it('op ids of keys with separators never collide', () => {
+    expect(opId('user.roles.set', { type: 'grant', userKey: 'a@b', companyKey: 'c', applicationId: 'x' }))
+      .not.toBe(opId('user.roles.set', { type: 'grant', userKey: 'a', companyKey: 'b@c', applicationId: 'x' }));
+  });
+});
+
+describe('gate()', () => {
+  const limits: GatePolicy = {
+    revoke: { maxCount: 2, maxPercent: 100 },
+    unlink: { maxCount: 100, maxPercent: 10 },
+    suspend: { maxCount: 100, maxPercent: 100 },
+    delete: { maxCount: 100, maxPercent: 100 },
+    percentFloor: 2,
+  };
+  const gone = (n: number) => {
+    const accounts = Array.from({ length: n }, (_, i) => linkedAccount({ userKey: `U${i}`, userId: `a${i}` }));
+    return plan(desired({ users: [] }), { tenants: [linkedTenant], accounts, candidates: {} }, policy);
+  };
+
+  it('holds every op of a class past its count, and what depends on it; the rest goes ahead', () => {
+    const p = plan(desired({ users: [{ userKey: 'N', email: 'n@x.no', firstName: 'N', lastName: 'N', grants: [] }] }), {
+      tenants: [linkedTenant],
+      accounts: [0, 1, 2].map((i) => linkedAccount({ userKey: `U${i}`, userId: `a${i}` })),
+      candidates: {},
+    }, policy);
+    const g = gate(p, limits, { grants: 100, users: 100, tenantApps: 1 }, { yesDestructive: false });
+    expect(g.held.map((h) => h.op.kind).sort()).toEqual(['user.app.unlink', 'user.app.unlink', 'user.app.unlink', 'user.roles.set', 'user.roles.set', 'user.roles.set']);
+    expect(g.held.find((h) => h.op.kind === 'user.roles.set')!.gate).toBe('3 role revocations planned, more than policy.destructive.revoke.maxCount 2');
+    expect(g.held.find((h) => h.op.kind === 'user.app.unlink')!.gate).toMatch(/^depends on held op user\.roles\.set:U\d@C1\/app-a$/);
+    expect(g.ops.map((o) => o.kind)).toEqual(['user.create', 'user.externalId.set']);
+  });
+
+  it('holds by percentage of what is linked, from the floor up; --yes-destructive lifts it', () => {
+    const p = gone(2);
+    const base = { grants: 100, users: 10, tenantApps: 1 };
+    expect(gate(p, { ...limits, revoke: { maxCount: 100, maxPercent: 100 } }, base, { yesDestructive: false }).held.map((h) => h.gate)).toContain('2 account unlinks planned, 20.0% of 10 linked, more than policy.destructive.unlink.maxPercent 10%');
+    expect(gate(p, { ...limits, revoke: { maxCount: 100, maxPercent: 100 }, percentFloor: 3 }, base, { yesDestructive: false }).held).toEqual([]);
+    expect(gate(p, limits, base, { yesDestructive: true })).toBe(p);
+  });
+});
