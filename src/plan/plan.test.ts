@@ -133,3 +133,18 @@ describe('gate()', () => {
     expect(gate(p, limits, base, { yesDestructive: true })).toBe(p);
   });
 });
+
+describe('plan() and suspended applications', () => {
+  const suspendedTenant = { ...linkedTenant, applications: { 'app-a': 'active' as const, 'app-b': 'suspended' as const } };
+  const withB = linkedAccount({ grants: [{ companyKey: 'C1', applicationId: 'app-a', roles: ['r1'] }, { companyKey: 'C1', applicationId: 'app-b', roles: ['x'] }] });
+
+  it('never plans a role change Connect would refuse on a suspended application', () => {
+    expect(plan(desired(), { tenants: [suspendedTenant], accounts: [withB], candidates: {} }, policy).ops).toEqual([]);
+  });
+
+  it('a gone user with grants under a suspended application stays linked, so a resume can still revoke them', () => {
+    const p = plan(desired({ users: [], excludedUsers: { U1: 'user U1 is deactivated in VUD' } }), { tenants: [suspendedTenant], accounts: [withB], candidates: {} }, policy);
+    expect(kinds(p)).toEqual(['user.roles.set:U1@C1/app-a']);
+    expect(p.problems[0]!.message).toMatch(/holds roles for app-b at C1, which is suspended/);
+  });
+});

@@ -66,14 +66,17 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
   const unreadableUsers = new Set(desired.unreadable?.users ?? []);
   const unreadableCompanies = new Set(desired.unreadable?.companies ?? []);
   const desiredUsers = new Map(desired.users.map((u) => [u.userKey, u]));
-  for (const u of desired.users) planUser(b, u, obsAccounts.get(u.userKey), usable, unreadableCompanies, policy);
+  // A suspended application keeps its grants and refuses role changes: revoke nothing there.
+  const suspended = new Set(observed.tenants.flatMap((t) => Object.entries(t.applications).filter(([, s]) => s === 'suspended').map(([app]) => grantKey({ companyKey: t.companyKey, applicationId: app }))));
+  const context: UserContext = { usable, unreadableCompanies, suspended };
+  for (const u of desired.users) planUser(b, u, obsAccounts.get(u.userKey), context);
   for (const acc of observed.accounts) {
     if (desiredUsers.has(acc.userKey) || !acc.linked) continue;
     if (unreadableUsers.has(acc.userKey)) {
       b.problems.push({ entity: { type: 'user', key: acc.userKey }, field: '(row)', message: `the VUD row of user ${acc.userKey} could not be read; its Connect account ${acc.userId} and roles are left as they are until it can` });
       continue;
     }
-    planGoneUser(b, acc, desired.excludedUsers[acc.userKey] ?? `user ${acc.userKey} is no longer in VUD`, unreadableCompanies);
+    planGoneUser(b, acc, desired.excludedUsers[acc.userKey] ?? `user ${acc.userKey} is no longer in VUD`, context);
   }
 
   // Tenants of companies that are gone: stop their applications after the roles there are revoked.
@@ -245,7 +248,15 @@ function grantKey(g: { companyKey: string; applicationId: string }): string {
   return `${g.companyKey}\u0000${g.applicationId}`;
 }
 
-function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefined, usable: Set<string>, unreadableCompanies: Set<string>, policy: PlanPolicy): void {
+interface UserContext {
+  /** Companies that have, or will have after this plan, a tenant ud-bridge may use. */
+  readonly usable: ReadonlySet<string>;
+  readonly unreadableCompanies: ReadonlySet<string>;
+  /** `grantKey`s of applications suspended on their tenant. */
+  readonly suspended: ReadonlySet<string>;
+}
+
+function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefined, { usable, unreadableCompanies, suspended }: UserContext): void {
   const target: OpTarget = { type: 'user', userKey: u.userKey, ...(acc ? { userId: acc.userId } : {}) };
   let userOp: string | undefined;
 
@@ -303,6 +314,7 @@ function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefin
     const have = observedGrants.get(key);
     const g = (want ?? have)!;
     if (unreadableCompanies.has(g.companyKey)) continue;
+    if (!want && suspended.has(key)) continue; // kept while suspended; revoked if it is ever resumed
     if (!want && !usable.has(g.companyKey) && !have?.roles.length) continue;
     const haveRoles = have?.roles ?? [];
     // With unreadable rows, a role missing from VUD may be a typo: add, never revoke.
@@ -333,11 +345,19 @@ function planRoles(b: PlanBuilder, userKey: string, userId: string | undefined, 
   });
 }
 
-function planGoneUser(b: PlanBuilder, acc: ObservedAccount, why: string, unreadableCompanies: Set<string>): void {
+function planGoneUser(b: PlanBuilder, acc: ObservedAccount, why: string, { unreadableCompanies, suspended }: UserContext): void {
   const held = acc.grants.filter((g) => g.roles.length > 0 && unreadableCompanies.has(g.companyKey));
+  // Grants under a suspended application cannot be changed until it is resumed.
+  const frozen = acc.grants.filter((g) => g.roles.length > 0 && suspended.has(grantKey(g)));
   const revokes = acc.grants
-    .filter((g) => g.roles.length > 0 && !unreadableCompanies.has(g.companyKey))
+    .filter((g) => g.roles.length > 0 && !unreadableCompanies.has(g.companyKey) && !suspended.has(grantKey(g)))
     .map((g) => planRoles(b, acc.userKey, acc.userId, g, g.roles, [], undefined, why));
+  if (frozen.length > 0) {
+    // Unlinking now would forget those grants, and a later resume would give the access back.
+    const where = frozen.map((g) => `${g.applicationId} at ${g.companyKey}`).join(', ');
+    b.problems.push({ entity: { type: 'user', key: acc.userKey }, field: 'roles', message: `${why}, but account ${acc.userId} holds roles for ${where}, which is suspended and keeps them; the account stays linked so they are revoked if it is ever resumed` });
+    return;
+  }
   if (held.length > 0) {
     // Its roles there may be what VUD still wants: the user stays linked until the company reads again.
     const where = [...new Set(held.map((g) => g.companyKey))].join(', ');
