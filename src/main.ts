@@ -6,7 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, UdBridgeError } from './errors.js';
 import { render, ExitCode, type CommandResult } from './cli/result.js';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
@@ -226,19 +227,20 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
 export function buildProgram(): Command {
   const program = new Command('ud-bridge')
     .description('Keeps Visma Connect in step with Visma User Directory: tenants, accounts, applications and roles.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version((JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version, '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
-      outputError: (s, write) => write(`ud-bridge: ${s.replace(/^error: /, '').trim()}\n`),
+      // One line: commander puts its "(Did you mean …?)" hint on a line of its own.
+      outputError: (s, write) => write(`ud-bridge: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
     });
   program.addCommand(syncCommand(syncOnce, runAction));
   program.addCommand(approveCommand(syncOnce, runAction));
   program.addCommand(applyCommand(syncOnce, runAction));
   registerDaemonCommand(program, runAction, daemonDeps);
-  registerStatusCommand(program, runAction, () => {
-    const config = loadConfig();
+  registerStatusCommand(program, runAction, (o) => {
+    const config = loadConfig(o.config === undefined ? {} : { path: o.config });
     const store = StateStore.open(config.paths.data);
     process.once('exit', () => store.close());
     return {
@@ -253,7 +255,7 @@ export function buildProgram(): Command {
     packageRoot,
     defaultConfigPath: defaultConfigPath(),
   });
-  program.addCommand(journalCommand({ journalDir: () => configuredPaths().journal }, runAction));
+  program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
   program.addCommand(doctorCommand((configPath) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS }), runAction));

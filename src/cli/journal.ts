@@ -14,7 +14,8 @@ import { ExitCode, type CommandResult } from './result.js';
 
 export interface JournalCommandDeps {
   /** The configured journal folder, resolved when the command runs (after config loading). */
-  readonly journalDir: () => string;
+  /** The journal folder of the config at this path (or the default config). */
+  readonly journalDir: (configPath?: string) => string;
   readonly out?: NodeJS.WritableStream;
   readonly err?: NodeJS.WritableStream;
   readonly now?: () => Date;
@@ -32,6 +33,7 @@ export interface JournalFlags {
   readonly type?: string;
   readonly json?: boolean;
   readonly follow?: boolean;
+  readonly config?: string;
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -112,7 +114,7 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
   const out = deps.out ?? process.stdout;
   const err = deps.err ?? process.stderr;
   const query: JournalQuery = {
-    dir: deps.journalDir(),
+    dir: deps.journalDir(flags.config),
     ...parseJournalFlags(flags, now()),
     onBadLine: (bad: BadLine) => err.write(`ud-bridge: journal ${bad.file} line ${bad.line} skipped: ${bad.message}\n`),
   };
@@ -146,10 +148,11 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
   return { exitCode: ExitCode.ok };
 }
 
-/** `wrap` is main.ts's runAction. Not wired in main.ts here: the engine wires it with the configured folder. */
+/** `wrap` is main.ts's runAction; main.ts passes the configured journal folder. */
 export function journalCommand(deps: JournalCommandDeps, wrap: ActionWrapper): Command {
   return new Command('journal')
     .description('Show the event journal: what ud-bridge changed, held or could not do, and why')
+    .option('-c, --config <file>', 'the config file whose journal folder to read')
     .option('--run <id>', 'only this run')
     .option('--last', 'only the most recent run')
     .option('--since <when>', 'only events since a duration ago (30m, 24h, 7d, 2w) or an ISO time')

@@ -92,13 +92,14 @@ export async function statusCommand(options: { json?: boolean }, deps: StatusDep
 /** Adds the command; `deps` is built lazily so `--help` needs no config or state. */
 export function registerStatusCommand(
   program: Command,
-  wrap: (action: (o: { json?: boolean }) => Promise<CommandResult>) => (o: { json?: boolean }) => Promise<void>,
-  deps: () => StatusDeps | Promise<StatusDeps>,
+  wrap: (action: (o: { json?: boolean; config?: string }) => Promise<CommandResult>) => (o: { json?: boolean; config?: string }) => Promise<void>,
+  deps: (o: { config?: string }) => StatusDeps | Promise<StatusDeps>,
 ): void {
-  const run = wrap(async (o) => statusCommand(o, await deps()));
+  const run = wrap(async (o) => statusCommand(o, await deps(o)));
   program
     .command('status')
     .description('Show the last runs, the next scheduled runs, held ops and the run lock')
+    .option('-c, --config <file>', 'the config file')
     .option('--json', 'print JSON')
-    .action((o: { json?: boolean }) => run(o));
+    .action((o: { json?: boolean; config?: string }) => run(o));
 }
