@@ -57,7 +57,13 @@ export function differences(desired: DesiredState, dump: SimDump, scope: Expecte
     accountOf.set(account.id, u.userKey);
     if (account.email.toLowerCase() !== u.email.toLowerCase()) out.push(`mislink: user ${u.userKey} (${u.email}) is anchored to account ${account.id} (${account.email})`);
   }
-  for (const [key, list] of byAnchor) if (!wanted.has(key)) out.push(`stale link: user ${key} is not wanted but ${list.length} account(s) stay linked`);
+  // A departing user stays linked only while it holds grants under a suspended application (they
+  // cannot be revoked until it is resumed, and unlinking would forget them): that is by design.
+  const suspendedGrant = (userId: string) =>
+    dump.roles.some((g) => g.user_id === userId && g.roles.length > 0 && ourTenants.find((t) => t.id === g.tenant_id)?.applications.find((a) => a.application_id === g.application_id)?.status === 'suspended');
+  for (const [key, list] of byAnchor) {
+    if (!wanted.has(key) && !list.every((u) => suspendedGrant(u.id))) out.push(`stale link: user ${key} is not wanted but ${list.length} account(s) stay linked`);
+  }
 
   // Roles on our tenants for our applications: exactly the desired set, and only on the right account.
   const expectedRoles = new Map<string, string>();
