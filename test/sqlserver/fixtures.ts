@@ -3,6 +3,7 @@
  * and a handler that serves each entity's SELECT from them.
  */
 import type { Fixture, ResultSetFixture, TdsHandler } from '../support/tds/index.js';
+import type { SampleDirectory } from '../support/harness.js';
 
 type Views = Record<string, ResultSetFixture>;
 
@@ -105,18 +106,7 @@ export function viewHandler(views: Views, override?: (view: string) => Fixture |
 }
 
 /** The shape of config/sample-directory.json that the views below are built from. */
-export interface SampleDirectoryJson {
-  companies: { key: string; name: string; organizationNumber: string; countryCode: string; active: boolean; programs: string[] }[];
-  companyGroups: { key: string; name: string; companies: string[] }[];
-  programs: { key: string; name: string }[];
-  users: {
-    key: string; userName: string; email: string; firstName: string; lastName: string; active: boolean;
-    language?: string; countryCode?: string; twoStepEnforced?: boolean; emailChangeAllowed?: boolean;
-    roles: { program: string; role: string; company?: string; group?: string }[];
-    modules?: { program: string; name: string }[];
-    layoutGroups?: { program: string; name: string }[];
-  }[];
-}
+export type SampleDirectoryJson = SampleDirectory;
 
 const nv = (name: string, length: number | 'max' = 200) => ({ name, type: 'nvarchar' as const, length });
 
