@@ -205,8 +205,8 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
       onRateLimited: (e) => metrics.recordRateLimited(e.operation),
     },
   });
-  process.once('exit', () => void app.close());
   return {
+    close: () => app.close(),
     config: app.config.daemon,
     dataDir: app.config.paths.data,
     logger: app.logger,

@@ -27,6 +27,7 @@ describe('daemonCommand', () => {
       runs.push(s);
       return s;
     };
+    let closed = 0;
     const pending = daemonCommand({
       config: daemonSchema.parse({ schedules: { delta: { cron: '* * * * * *' }, full: { cron: '0 0 1 1 *' } }, http: { enabled: false } }),
       dataDir,
@@ -34,6 +35,9 @@ describe('daemonCommand', () => {
       logger: createLogger({ dir: null, console: 'off' }),
       history: { lastRuns: (n) => runs.slice(-n).reverse(), heldOpsCount: () => 0 },
       onSkipped: () => undefined,
+      close: async () => {
+        closed++;
+      },
     });
     const end = Date.now() + 10_000;
     while (runs.length === 0 && Date.now() < end) await sleep(50);
@@ -45,6 +49,7 @@ describe('daemonCommand', () => {
     process.emit('message', 'shutdown', undefined);
     const result = await pending;
     expect(result.exitCode).toBe(0);
+    expect(closed).toBe(1);
     expect(readLockHolder(dataDir)).toBeNull();
   });
 });

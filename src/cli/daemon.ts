@@ -34,6 +34,8 @@ export interface DaemonCommandDeps {
   readonly routes?: Readonly<Record<string, RouteHandler>>;
   readonly lockStaleAfterMs?: number;
   readonly handleSignals?: boolean;
+  /** Releases what the run needs (state, Connect client, an embedded simulator) once the daemon stopped. */
+  close(): Promise<void>;
 }
 
 export async function daemonCommand(deps: DaemonCommandDeps): Promise<CommandResult> {
@@ -51,7 +53,12 @@ export async function daemonCommand(deps: DaemonCommandDeps): Promise<CommandRes
     ...(deps.routes === undefined ? {} : { routes: deps.routes }),
     ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
   });
-  await daemon.done;
+  try {
+    await daemon.done;
+  } finally {
+    // An embedded simulator's server would otherwise keep the process alive after a stop.
+    await deps.close();
+  }
   return { exitCode: ExitCode.ok };
 }
 

@@ -4,7 +4,8 @@
  * recorded as interrupted, the next run converges, and no secret reaches a log or journal file.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,9 +31,10 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-let h: Harness;
+let h: Harness | undefined;
 afterEach(async () => {
-  await h.close();
+  await h?.close();
+  h = undefined;
 });
 
 describe('the daemon', () => {
@@ -44,7 +46,7 @@ describe('the daemon', () => {
         c.daemon = { schedules: { delta: { cron: '* * * * * *', timezone: 'UTC' }, full: { cron: '0 0 1 1 *', timezone: 'UTC' } }, http: { enabled: true, host: '127.0.0.1', port, token: TOKEN }, shutdownDeadlineSeconds: 20 };
       },
     });
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'daemon', '--config', h.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'daemon', '--config', h!.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -67,37 +69,69 @@ describe('the daemon', () => {
     expect(metrics).toMatch(/ud_bridge_connect_call_duration_seconds_count\{[^}]*operation="addTenant"/);
 
     // Give it work that takes longer than a second, then stop it in the middle.
-    h.editDirectory((d) => {
+    h!.editDirectory((d) => {
       for (let i = 0; i < 30; i++) d.users.push({ key: `N${i}`, userName: `n${i}`, email: `new.user${i}@fjordtech.no`, firstName: 'New', lastName: `User ${i}`, active: true, roles: [{ program: 'VB', role: 'Sales', company: 'C100' }] });
     });
     for (let i = 0; i < 40; i++) {
       await sleep(250);
-      const added = h.sim.dump().users.filter((u) => u.email.startsWith('new.user')).length;
+      const added = h!.sim.dump().users.filter((u) => u.email.startsWith('new.user')).length;
       if (added > 0 && added < 30) break;
     }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const store = StateStore.open(join(h.dir, 'data'));
+    const store = StateStore.open(join(h!.dir, 'data'));
     const runs = store.lastRuns(100).reverse();
     store.close();
     expect(runs[runs.length - 1]!.status).toBe('interrupted');
     for (let i = 1; i < runs.length; i++) expect(runs[i]!.startedAt >= runs[i - 1]!.finishedAt).toBe(true);
-    const journalText = filesUnder(join(h.dir, 'logs', 'journal')).map((f) => readFileSync(f, 'utf8')).join('');
+    const journalText = filesUnder(join(h!.dir, 'logs', 'journal')).map((f) => readFileSync(f, 'utf8')).join('');
     expect(journalText).toMatch(/"type":"run.skipped"/);
 
     // The next run converges, and the one after it has nothing to do.
-    await h.sync();
-    h.sim.resetCounters();
-    expect((await h.sync()).results).toEqual([]);
-    expect(h.sim.dump().users.filter((u) => u.email.startsWith('new.user'))).toHaveLength(30);
+    await h!.sync();
+    h!.sim.resetCounters();
+    expect((await h!.sync()).results).toEqual([]);
+    expect(h!.sim.dump().users.filter((u) => u.email.startsWith('new.user'))).toHaveLength(30);
 
     // No secret in any log or journal line.
-    for (const f of filesUnder(join(h.dir, 'logs'))) {
+    for (const f of filesUnder(join(h!.dir, 'logs'))) {
       const text = readFileSync(f, 'utf8');
       expect(text, f).not.toContain('local-dev-secret');
       expect(text, f).not.toContain(TOKEN);
     }
     expect(stderr).not.toContain('local-dev-secret');
+  });
+
+  it('on the embedded default (simulator in-process) it stops on SIGTERM and exits 0', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udb-daemon-'));
+    try {
+      copyFileSync(join(ROOT, 'config', 'sample-directory.json'), join(dir, 'sample-directory.json'));
+      const config = readFileSync(join(ROOT, 'config', 'ud-bridge.yaml'), 'utf8')
+        .replaceAll('../data', 'data')
+        .replaceAll('../logs', 'logs')
+        .replace('daemon:\n  http:\n    port: 8787', "daemon:\n  schedules:\n    delta: {cron: '* * * * * *', timezone: UTC}\n  http:\n    enabled: false");
+      writeFileSync(join(dir, 'ud-bridge.yaml'), config);
+      const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'daemon', '--config', join(dir, 'ud-bridge.yaml')], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const stateFile = join(dir, 'data', 'state.sqlite');
+      for (let i = 0; i < 60; i++) {
+        await sleep(250);
+        if (existsSync(stateFile)) {
+          const store = StateStore.open(join(dir, 'data'));
+          const done = store.lastRuns(1).length > 0;
+          store.close();
+          if (done) break;
+        }
+      }
+      child.kill('SIGTERM');
+      const code = await Promise.race([exited, sleep(15_000).then(() => 'still running')]);
+      if (code === 'still running') child.kill('SIGKILL');
+      expect(code).toBe(0);
+      // The simulator flushed its state on the way out: a restart keeps what it had.
+      expect(JSON.parse(readFileSync(join(dir, 'data', 'connect-sim.json'), 'utf8')).tenants.length).toBeGreaterThan(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
