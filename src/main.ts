@@ -192,7 +192,7 @@ async function syncOnce(configPath: string | undefined, request: RunRequest | ((
  * commander has parsed it they fall back to the environment or the default config.
  */
 function configuredPaths(configPath?: string): ResolvedConfig['paths'] {
-  return loadConfig(configPath === undefined ? {} : { path: configPath }).paths;
+  return loadConfig({ secrets: 'skip', ...(configPath === undefined ? {} : { path: configPath }) }).paths;
 }
 
 /** The daemon keeps one App (state, journal, Connect client, embedded simulator) for its lifetime. */
@@ -240,7 +240,7 @@ export function buildProgram(): Command {
   program.addCommand(applyCommand(syncOnce, runAction));
   registerDaemonCommand(program, runAction, daemonDeps);
   registerStatusCommand(program, runAction, (o) => {
-    const config = loadConfig(o.config === undefined ? {} : { path: o.config });
+    const config = loadConfig({ secrets: 'skip', ...(o.config === undefined ? {} : { path: o.config }) });
     const store = StateStore.open(config.paths.data);
     process.once('exit', () => store.close());
     return {

@@ -26,7 +26,16 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
   return env.UD_BRIDGE_CONFIG ?? resolve(packageRoot, 'config', 'ud-bridge.yaml');
 }
 
-export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv } = {}): ResolvedConfig {
+/**
+ * `skip` leaves secrets unread (a placeholder takes their place): for commands that only read local
+ * files, such as `journal` and `status`, which an admin must be able to run without the secrets.
+ */
+export type SecretsMode = 'resolve' | 'skip';
+
+/** Long enough for every secret's length rule, so a config valid with secrets stays valid without. */
+const UNREAD_SECRET = '(secret not read by this command)';
+
+export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv; secrets?: SecretsMode } = {}): ResolvedConfig {
   const env = options.env ?? process.env;
   const configPath = resolve(options.path ?? defaultConfigPath(env));
   if (!existsSync(configPath)) throw new ConfigError('(file)', `no config file at ${configPath}`);
@@ -41,13 +50,13 @@ export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv } =
     throw new ConfigError('(file)', `${configPath} must hold a YAML mapping at the top level`);
   }
   applyEnvOverrides(raw as Record<string, unknown>, env);
-  return resolveConfig(raw, configPath, env);
+  return resolveConfig(raw, configPath, env, options.secrets ?? 'resolve');
 }
 
 /** Validates an already-parsed object (tests and the YAML loader share this path). */
-export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.ProcessEnv = process.env, secrets: SecretsMode = 'resolve'): ResolvedConfig {
   const base = dirname(configPath);
-  const secretValues = resolveSecrets(raw, env, base);
+  const secretValues = resolveSecrets(raw, env, base, secrets);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw configErrorFrom(parsed.error);
   const config = parsed.data;
@@ -73,7 +82,7 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
 }
 
 /** Replaces each secret reference in `raw` by its value (in place) and returns the values. */
-function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string): string[] {
+function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string, mode: SecretsMode): string[] {
   const values: string[] = [];
   for (const path of SECRET_PATHS) {
     let node = raw as Record<string, unknown> | undefined;
@@ -86,6 +95,10 @@ function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string): str
     const key = path.join('.');
     const ref = secretRefSchema.safeParse(node[leaf]);
     if (!ref.success) throw new ConfigError(key, 'expected the secret as text, {env: NAME} or {file: PATH}');
+    if (mode === 'skip') {
+      node[leaf] = UNREAD_SECRET;
+      continue;
+    }
     const value = resolveSecret(key, ref.data, env, base);
     node[leaf] = value;
     values.push(value);
@@ -145,9 +158,12 @@ function parseScalar(value: string): unknown {
 }
 
 export function configErrorFrom(error: z.ZodError): ConfigError {
-  const lines = error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+  const keyOf = (i: z.core.$ZodIssue) => (i.path.length ? i.path.join('.') : '(top level)');
+  // Some sub-schemas (daemon, logging) already start their messages with the key: say it once.
+  const messageOf = (i: z.core.$ZodIssue) => (i.message.startsWith(`${keyOf(i)}: `) ? i.message.slice(keyOf(i).length + 2) : i.message);
+  const lines = error.issues.map((i) => `${keyOf(i)}: ${messageOf(i)}`);
   const first = error.issues[0];
-  const key = first && first.path.length ? first.path.join('.') : '(top level)';
-  const expected = first ? first.message + (lines.length > 1 ? `; also ${lines.slice(1).join('; ')}` : '') : 'invalid';
+  const key = first ? keyOf(first) : '(top level)';
+  const expected = first ? messageOf(first) + (lines.length > 1 ? `; also ${lines.slice(1).join('; ')}` : '') : 'invalid';
   return new ConfigError(key, expected, { details: { issues: lines } });
 }

@@ -19,6 +19,12 @@ describe('config files', () => {
     expect(() => loadConfig({ path: join(ROOT, 'config', 'ud-bridge.example.yaml'), env: {} })).toThrow(/connect\.clientSecret: expected environment variable UD_BRIDGE_CONNECT_SECRET to be set/);
   });
 
+  it('commands that only read local files load the config without its secrets', () => {
+    const c = loadConfig({ path: join(ROOT, 'config', 'ud-bridge.example.yaml'), env: {}, secrets: 'skip' });
+    expect(c.paths.journal).toBe('/var/log/ud-bridge/journal');
+    expect(c.secretValues).toEqual([]);
+  });
+
   it('a wrong value names the key and what was expected', () => {
     const base = { source: { type: 'snapshot', path: 'x.json' }, connect: { clientId: 'a', clientSecret: 'b' }, programs: { VB: { applicationId: 'visma-business' } } };
     const err = (() => {
@@ -33,6 +39,8 @@ describe('config files', () => {
     expect((err as ConfigError).key).toBe('apply.concurrency');
     expect((err as Error).message).toMatch(/config apply\.concurrency: .*expected number/);
     expect(() => resolveConfig({ ...base, programs: {} }, '/tmp/c.yaml', {})).toThrow(/programs: expected at least one program/);
+    // A sub-schema whose messages carry the key already: the key is said once.
+    expect(() => resolveConfig({ ...base, daemon: { http: { token: 'short' } } }, '/tmp/c.yaml', {})).toThrow(/^config daemon\.http\.token: expected at least 16 characters/);
   });
 
   it('environment overrides reach nested keys', () => {
