@@ -4,6 +4,7 @@
  * linked, with which external id, holding which roles) and on the journal an admin would read.
  */
 import { join } from 'node:path';
+import type { SyncResult } from '../../src/app/sync.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJournal } from '../../src/journal/reader.js';
 import type { JournalEvent } from '../../src/journal/events.js';
@@ -57,6 +58,18 @@ async function driftOf(runId: string): Promise<{ key: string; field: string; sou
     .sort((a, b) => (a.key + a.field < b.key + b.field ? -1 : 1));
 }
 
+/** A delta and then a full run: neither plans an op nor makes a write call. Returns the full run. */
+async function deltaThenFullChangeNothing(): Promise<SyncResult> {
+  const delta = await h.sync();
+  expect(delta.summary.status).toBe('succeeded');
+  expect(delta.results).toEqual([]);
+  const full = await h.sync({ mode: 'full' });
+  expect(full.summary.mode).toBe('full');
+  expect(full.results).toEqual([]);
+  expect(h.writes()).toEqual({});
+  return full;
+}
+
 function setEmail(key: string, email: string): void {
   h.editDirectory((d) => {
     d.users.find((u) => u.key === key)!.email = email;
@@ -80,15 +93,7 @@ describe('emails change in VUD', () => {
       [a.email, b.email] = [b.email, a.email];
     });
 
-    const delta = await h.sync();
-    expect(delta.summary.status).toBe('succeeded');
-    expect(delta.results).toEqual([]);
-    expect(h.writes()).toEqual({});
-
-    const full = await h.sync({ mode: 'full' });
-    expect(full.summary.mode).toBe('full');
-    expect(full.results).toEqual([]);
-    expect(h.writes()).toEqual({});
+    const full = await deltaThenFullChangeNothing();
 
     expect(account('U004').id).toBe(lars.id);
     expect(account('U005').id).toBe(sigrid.id);
@@ -109,11 +114,7 @@ describe('emails change in VUD', () => {
     const roles = allRoles();
     setEmail('U002', 'ola.hansen@example.com');
 
-    const delta = await h.sync();
-    expect(delta.results).toEqual([]);
-    const full = await h.sync({ mode: 'full' });
-    expect(full.results).toEqual([]);
-    expect(h.writes()).toEqual({});
+    const full = await deltaThenFullChangeNothing();
 
     expect(account('U002').id).toBe(ola.id);
     expect(linkedToUs(accountById(UNRELATED_ACCOUNT))).toBe(false);
@@ -134,11 +135,7 @@ describe('emails change in Connect', () => {
     h.sim.changeUserEmail(lars.id, 'lars.olsen@privat.no');
     h.sim.changeUserEmail(sigrid.id, 'lars.olsen@fjordtech.no');
 
-    const delta = await h.sync();
-    expect(delta.results).toEqual([]);
-    const full = await h.sync({ mode: 'full' });
-    expect(full.results).toEqual([]);
-    expect(h.writes()).toEqual({});
+    const full = await deltaThenFullChangeNothing();
 
     expect(account('U004').id).toBe(lars.id);
     expect(account('U005').id).toBe(sigrid.id);

@@ -113,13 +113,19 @@ describe('source anomaly guard', () => {
 });
 
 describe('apply exactly a saved plan', () => {
-  it('applies the saved plan and nothing else', async () => {
+  /** After a first sync, C300 is renamed and the dry run's plan saved, as `sync --dry-run --plan-out` does. */
+  async function savedPlanRenamingC300(): Promise<string> {
     h = await startHarness();
     await h.sync();
     h.editDirectory((d) => { d.companies.find((c) => c.key === 'C300')!.name = 'Fjordtech Midt AS'; });
     const dry = await h.sync({ dryRun: true });
     const file = join(h.dir, 'plan.json');
     writeFileSync(file, JSON.stringify({ runId: dry.summary.runId, plan: dry.plan }));
+    return file;
+  }
+
+  it('applies the saved plan and nothing else', async () => {
+    const file = await savedPlanRenamingC300();
     // A change after the plan was saved is not part of it.
     h.editDirectory((d) => { d.companies.find((c) => c.key === 'C400')!.name = 'Nordlys Revisjon AS'; });
     h.sim.resetCounters();
@@ -129,12 +135,7 @@ describe('apply exactly a saved plan', () => {
   });
 
   it('refuses a plan gone stale, naming the op and why', async () => {
-    h = await startHarness();
-    await h.sync();
-    h.editDirectory((d) => { d.companies.find((c) => c.key === 'C300')!.name = 'Fjordtech Midt AS'; });
-    const dry = await h.sync({ dryRun: true });
-    const file = join(h.dir, 'plan.json');
-    writeFileSync(file, JSON.stringify({ runId: dry.summary.runId, plan: dry.plan }));
+    const file = await savedPlanRenamingC300();
     h.editDirectory((d) => { d.companies.find((c) => c.key === 'C300')!.name = 'Fjordtech Nord AS'; });
     h.sim.resetCounters();
     const r = await h.sync(applyRequest(file));
