@@ -68,7 +68,7 @@ export function createLogger(options: LoggerOptions): Logger {
 
   if (options.dir !== null) {
     transports.push(
-      new DailyRotateFile({
+      trackClosing(new DailyRotateFile({
         dirname: options.dir,
         filename: LOG_FILE_PATTERN,
         datePattern: 'YYYY-MM-DD',
@@ -78,7 +78,7 @@ export function createLogger(options: LoggerOptions): Logger {
         // The audit file is how retention finds old files; keep it beside them, hidden.
         auditFile: path.join(options.dir, '.ud-bridge-log-audit.json'),
         format: winston.format.combine(winston.format.json(), redactRendered(redactor)),
-      }),
+      })),
     );
   }
   if (consoleMode !== 'off') {
@@ -108,19 +108,36 @@ export function createLogger(options: LoggerOptions): Logger {
   });
 }
 
-/** Ends the logger and resolves once every file transport has flushed its stream. */
+/** Resolves once every file the transport ever wrote (the current one and each rotated one) is closed. */
+const ALL_CLOSED = Symbol('allClosed');
+type TrackedFile = DailyRotateFile & { [ALL_CLOSED]?: () => Promise<void> };
+
+/**
+ * file-stream-rotator ends the old file's stream at each size rotation and bubbles that stream's
+ * 'finish' and 'close' up to the one stream we can see. Waiting for the first 'close' after end()
+ * can therefore see a rotated file's close while the last file still has lines buffered; count
+ * them instead: one close per file, the files being every rotation plus the first.
+ */
+function trackClosing(file: TrackedFile): TrackedFile {
+  const stream = file.logStream as NodeJS.EventEmitter;
+  let files = 1;
+  let closed = 0;
+  const waiting: (() => void)[] = [];
+  stream.on('rotate', () => files++);
+  stream.on('close', () => {
+    closed++;
+    if (closed >= files) waiting.splice(0).forEach((resolve) => resolve());
+  });
+  file[ALL_CLOSED] = () => (closed >= files ? Promise.resolve() : new Promise<void>((resolve) => waiting.push(resolve)));
+  return file;
+}
+
+/** Ends the logger and resolves once every file it wrote is flushed and closed. */
 export async function closeLogger(logger: Logger): Promise<void> {
-  const files = logger.transports.filter((t): t is DailyRotateFile => t instanceof DailyRotateFile);
-  const flushed = files.map(
-    (t) =>
-      new Promise<void>((resolve) => {
-        const stream = t.logStream as NodeJS.WritableStream & { once(event: string, fn: () => void): unknown };
-        stream.once('finish', () => resolve());
-        stream.once('close', () => resolve());
-      }),
-  );
+  const files = logger.transports.filter((t): t is TrackedFile => t instanceof DailyRotateFile);
+  const closed = files.map((t) => t[ALL_CLOSED]?.() ?? Promise.resolve());
   const finished = new Promise<void>((resolve) => logger.once('finish', () => resolve()));
   logger.end();
   await finished;
-  await Promise.all(flushed);
+  await Promise.all(closed);
 }
