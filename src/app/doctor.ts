@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { readLockHolder, staleReason } from '../daemon/lock.js';
 import { ConfigError, describeError } from '../errors.js';
-import { connectChecks } from './doctor-connect.js';
-import { sourceChecks } from './doctor-source.js';
 
 export interface DoctorCheck {
   readonly name: string;
@@ -41,8 +39,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     return { ok: false, configPath: options.configPath ?? null, checks: [{ name: 'config', ok: false, detail: `${detail} (nothing else checked)` }] };
   }
   const checks: DoctorCheck[] = [{ name: 'config', ok: true, detail: `${config.configPath} is valid` }];
-  checks.push(...(await guarded('source', () => sourceChecks(config.source))));
-  checks.push(...(await guarded('connect', () => connectChecks(config))));
+  checks.push(...(await guarded('source', async () => (await import('./doctor-source.js')).sourceChecks(config.source))));
+  checks.push(...(await guarded('connect', async () => (await import('./doctor-connect.js')).connectChecks(config))));
   checks.push(...folderChecks(config));
   checks.push(lockCheck(config.paths.data, options.lockStaleAfterMs, options.now ?? (() => new Date())));
   return { ok: checks.every((c) => c.ok), configPath: config.configPath, checks };

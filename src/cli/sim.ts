@@ -3,7 +3,8 @@
  */
 import { Command } from 'commander';
 import { describeError, UdBridgeError, UsageError } from '../errors.js';
-import { defaultSeedPath, startSimulator, type FaultSettings, type SimOptions } from '../sim/index.js';
+// The simulator (Fastify) is loaded when the command runs, not by every command that starts the program.
+import type { FaultSettings, SimOptions } from '../sim/index.js';
 import { ExitCode, render, type CommandResult } from './result.js';
 
 export interface SimFlags {
@@ -52,6 +53,7 @@ export function parseSimFlags(f: SimFlags): SimOptions {
 /** Runs until `signal` aborts; prints the one "listening" line to `out`. */
 export async function runSim(flags: SimFlags, signal: AbortSignal, out: NodeJS.WritableStream = process.stdout): Promise<CommandResult> {
   const options = parseSimFlags(flags);
+  const { defaultSeedPath, startSimulator } = await import('../sim/index.js');
   const sim = await startSimulator(options);
   out.write(`Connect simulator listening on ${sim.url} (seed: ${flags.seed ?? defaultSeedPath()}${flags.state ? `, state: ${flags.state}` : ''})\n`);
   await new Promise<void>((resolve) => {
