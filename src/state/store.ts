@@ -47,6 +47,8 @@ export interface StoredHeldOp extends HeldOp {
 type Row = Record<string, unknown>;
 
 export class StateStore {
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(private readonly db: Database.Database) {}
 
   static open(dataDir: string): StateStore {
@@ -73,55 +75,73 @@ export class StateStore {
 
   // ---- links and the mirror of Connect --------------------------------------------------------
 
+  /**
+   * The mirror as the planner reads it. On a big directory this is hundreds of thousands of grant
+   * rows, read on every delta run: rows come as arrays from one ordered scan, and the strings and
+   * role sets that repeat across rows (company keys, application ids, the same few role sets) are
+   * made once and shared, frozen so no reader can change one grant through another.
+   */
   observed(): { tenants: ObservedTenant[]; accounts: ObservedAccount[] } {
-    const apps = this.db.prepare('SELECT company_key, application_id, status FROM tenant_apps').all() as Row[];
+    const strings = new Interner();
+    const roleSets = new Map<string, readonly string[]>();
     const appsBy = new Map<string, Record<string, AppStatus>>();
-    for (const a of apps) {
-      const k = a.company_key as string;
-      if (!appsBy.has(k)) appsBy.set(k, {});
-      appsBy.get(k)![a.application_id as string] = a.status as AppStatus;
+    for (const [companyKey, applicationId, status] of this.stmt('SELECT company_key, application_id, status FROM tenant_apps').raw().iterate() as IterableIterator<[string, string, AppStatus]>) {
+      let apps = appsBy.get(companyKey);
+      if (!apps) appsBy.set(companyKey, (apps = {}));
+      apps[strings.get(applicationId)] = status;
     }
-    const tenants = (this.db.prepare('SELECT * FROM tenants ORDER BY company_key').all() as Row[]).map((t) => ({
-      companyKey: t.company_key as string,
-      tenantId: t.tenant_id as string,
-      name: t.name as string,
-      organizationNumber: t.organization_number as string,
-      countryCode: t.country_code as string,
-      applications: appsBy.get(t.company_key as string) ?? {},
-    }));
-    const grants = this.db.prepare('SELECT * FROM grants ORDER BY user_key, company_key, application_id').all() as Row[];
+    const tenants: ObservedTenant[] = [];
+    for (const [companyKey, tenantId, name, organizationNumber, countryCode] of this.stmt('SELECT company_key, tenant_id, name, organization_number, country_code FROM tenants ORDER BY company_key').raw().iterate() as IterableIterator<string[]>) {
+      tenants.push({ companyKey: strings.get(companyKey!), tenantId: tenantId!, name: name!, organizationNumber: organizationNumber!, countryCode: countryCode!, applications: appsBy.get(companyKey!) ?? {} });
+    }
     const grantsBy = new Map<string, Grant[]>();
-    for (const g of grants) {
-      const k = g.user_key as string;
-      if (!grantsBy.has(k)) grantsBy.set(k, []);
-      grantsBy.get(k)!.push({ companyKey: g.company_key as string, applicationId: g.application_id as string, roles: JSON.parse(g.roles as string) as string[] });
+    let lastUser = '';
+    let current: Grant[] = [];
+    for (const [userKey, companyKey, applicationId, roles] of this.stmt('SELECT user_key, company_key, application_id, roles FROM grants ORDER BY user_key, company_key, application_id').raw().iterate() as IterableIterator<string[]>) {
+      if (userKey !== lastUser) {
+        lastUser = userKey!;
+        grantsBy.set(lastUser, (current = []));
+      }
+      let set = roleSets.get(roles!);
+      if (!set) roleSets.set(roles!, (set = Object.freeze(JSON.parse(roles!) as string[])));
+      current.push({ companyKey: strings.get(companyKey!), applicationId: strings.get(applicationId!), roles: set });
     }
-    const accounts = (this.db.prepare('SELECT * FROM users ORDER BY user_key').all() as Row[]).map((u) => ({
-      userKey: u.user_key as string,
-      userId: u.user_id as string,
-      linked: u.linked === 1,
-      externalIdSet: u.external_id_set === 1,
-      twoStepEnforced: bool(u.two_step_enforced),
-      emailChangeAllowed: bool(u.email_change_allowed),
-      grants: grantsBy.get(u.user_key as string) ?? [],
-      profile: null,
-    }));
+    const accounts: ObservedAccount[] = [];
+    for (const [userKey, userId, linked, externalIdSet, twoStep, emailChange] of this.stmt('SELECT user_key, user_id, linked, external_id_set, two_step_enforced, email_change_allowed FROM users ORDER BY user_key').raw().iterate() as IterableIterator<[string, string, number, number, number | null, number | null]>) {
+      accounts.push({
+        userKey,
+        userId,
+        linked: linked === 1,
+        externalIdSet: externalIdSet === 1,
+        twoStepEnforced: bool(twoStep),
+        emailChangeAllowed: bool(emailChange),
+        grants: grantsBy.get(userKey) ?? [],
+        profile: null,
+      });
+    }
     return { tenants, accounts };
   }
 
+  /** One prepared statement per SQL text for the life of the store: writes happen once per op. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   tenantId(companyKey: string): string | undefined {
-    return (this.db.prepare('SELECT tenant_id FROM tenants WHERE company_key = ?').get(companyKey) as Row | undefined)?.tenant_id as string | undefined;
+    return (this.stmt('SELECT tenant_id FROM tenants WHERE company_key = ?').get(companyKey) as Row | undefined)?.tenant_id as string | undefined;
   }
 
   user(userKey: string): UserRecord | undefined {
-    const u = this.db.prepare('SELECT * FROM users WHERE user_key = ?').get(userKey) as Row | undefined;
+    const u = this.stmt('SELECT * FROM users WHERE user_key = ?').get(userKey) as Row | undefined;
     if (!u) return undefined;
     return { userId: u.user_id as string, linked: u.linked === 1, externalIdSet: u.external_id_set === 1, twoStepEnforced: bool(u.two_step_enforced), emailChangeAllowed: bool(u.email_change_allowed) };
   }
 
   /** The user key an account is linked to, if any: the guard against two keys on one account. */
   userKeyOf(userId: string): string | undefined {
-    return (this.db.prepare('SELECT user_key FROM users WHERE user_id = ?').get(userId) as Row | undefined)?.user_key as string | undefined;
+    return (this.stmt('SELECT user_key FROM users WHERE user_id = ?').get(userId) as Row | undefined)?.user_key as string | undefined;
   }
 
   recordTenant(companyKey: string, t: TenantRecord): void {
@@ -137,8 +157,8 @@ export class StateStore {
 
   recordTenantApp(companyKey: string, applicationId: string, status: AppStatus | null): void {
     if (status === null) {
-      this.db.prepare('DELETE FROM tenant_apps WHERE company_key = ? AND application_id = ?').run(companyKey, applicationId);
-      this.db.prepare('DELETE FROM grants WHERE company_key = ? AND application_id = ?').run(companyKey, applicationId);
+      this.stmt('DELETE FROM tenant_apps WHERE company_key = ? AND application_id = ?').run(companyKey, applicationId);
+      this.stmt('DELETE FROM grants WHERE company_key = ? AND application_id = ?').run(companyKey, applicationId);
       return;
     }
     this.db
@@ -168,12 +188,12 @@ export class StateStore {
         emailChange: toInt(u.emailChangeAllowed !== undefined ? u.emailChangeAllowed : current?.emailChangeAllowed),
         now: new Date().toISOString(),
       });
-    if (!u.linked) this.db.prepare('DELETE FROM grants WHERE user_key = ?').run(userKey);
+    if (!u.linked) this.stmt('DELETE FROM grants WHERE user_key = ?').run(userKey);
   }
 
   recordGrant(userKey: string, companyKey: string, applicationId: string, roles: readonly string[]): void {
     if (roles.length === 0) {
-      this.db.prepare('DELETE FROM grants WHERE user_key = ? AND company_key = ? AND application_id = ?').run(userKey, companyKey, applicationId);
+      this.stmt('DELETE FROM grants WHERE user_key = ? AND company_key = ? AND application_id = ?').run(userKey, companyKey, applicationId);
       return;
     }
     this.db
@@ -189,7 +209,7 @@ export class StateStore {
     this.db.transaction(() => {
       this.db.exec('DELETE FROM grants; DELETE FROM tenant_apps;');
       for (const t of observed.tenants) {
-        const existing = this.db.prepare('SELECT match FROM tenants WHERE company_key = ?').get(t.companyKey) as Row | undefined;
+        const existing = this.stmt('SELECT match FROM tenants WHERE company_key = ?').get(t.companyKey) as Row | undefined;
         this.recordTenant(t.companyKey, { tenantId: t.tenantId, name: t.name, organizationNumber: t.organizationNumber, countryCode: t.countryCode, match: (existing?.match as TenantRecord['match']) ?? 'hard' });
         for (const [app, status] of Object.entries(t.applications)) this.recordTenantApp(t.companyKey, app, status);
       }
@@ -202,7 +222,7 @@ export class StateStore {
 
   /** How much is linked: the base of the safety gate's percentages. */
   linkedCounts(): { grants: number; users: number; tenantApps: number } {
-    const n = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    const n = (sql: string) => (this.stmt(sql).get() as { n: number }).n;
     return {
       grants: n('SELECT COUNT(*) AS n FROM grants'),
       users: n('SELECT COUNT(*) AS n FROM users WHERE linked = 1'),
@@ -230,44 +250,44 @@ export class StateStore {
   }
 
   lastRuns(limit: number): RunSummary[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(runFromRow);
+    return (this.stmt('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as Row[]).map(runFromRow);
   }
 
   run(runId: string): RunSummary | undefined {
-    const r = this.db.prepare('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
+    const r = this.stmt('SELECT * FROM runs WHERE run_id = ?').get(runId) as Row | undefined;
     return r ? runFromRow(r) : undefined;
   }
 
   /** The last run that read the source and was not paused or failed: the anomaly guard's baseline. */
   lastGoodRun(): RunSummary | undefined {
-    const r = this.db.prepare(`SELECT * FROM runs WHERE dry_run = 0 AND status IN ('succeeded','partial','held') ORDER BY started_at DESC, rowid DESC LIMIT 1`).get() as Row | undefined;
+    const r = this.stmt(`SELECT * FROM runs WHERE dry_run = 0 AND status IN ('succeeded','partial','held') ORDER BY started_at DESC, rowid DESC LIMIT 1`).get() as Row | undefined;
     return r ? runFromRow(r) : undefined;
   }
 
   hasCompletedFullRun(): boolean {
-    return this.db.prepare(`SELECT 1 FROM runs WHERE mode = 'full' AND dry_run = 0 AND status IN ('succeeded','partial','held') LIMIT 1`).get() !== undefined;
+    return this.stmt(`SELECT 1 FROM runs WHERE mode = 'full' AND dry_run = 0 AND status IN ('succeeded','partial','held') LIMIT 1`).get() !== undefined;
   }
 
   // ---- held ops -------------------------------------------------------------------------------
 
   saveHeld(runId: string, held: readonly HeldOp[]): void {
-    const insert = this.db.prepare(`INSERT OR REPLACE INTO held_ops (run_id, op_id, op, gate, status) VALUES (?, ?, ?, ?, 'held')`);
+    const insert = this.stmt(`INSERT OR REPLACE INTO held_ops (run_id, op_id, op, gate, status) VALUES (?, ?, ?, ?, 'held')`);
     this.db.transaction(() => {
       // A newer plan supersedes what earlier runs held: approve always re-plans anyway.
-      this.db.prepare(`UPDATE held_ops SET status = 'superseded' WHERE status = 'held' AND run_id <> ?`).run(runId);
+      this.stmt(`UPDATE held_ops SET status = 'superseded' WHERE status = 'held' AND run_id <> ?`).run(runId);
       for (const h of held) insert.run(runId, h.op.id, JSON.stringify(h.op), h.gate);
     })();
   }
 
   heldOps(runId?: string): StoredHeldOp[] {
     const rows = (runId
-      ? this.db.prepare('SELECT * FROM held_ops WHERE run_id = ? ORDER BY op_id').all(runId)
-      : this.db.prepare(`SELECT * FROM held_ops WHERE status = 'held' ORDER BY run_id, op_id`).all()) as Row[];
+      ? this.stmt('SELECT * FROM held_ops WHERE run_id = ? ORDER BY op_id').all(runId)
+      : this.stmt(`SELECT * FROM held_ops WHERE status = 'held' ORDER BY run_id, op_id`).all()) as Row[];
     return rows.map((r) => ({ runId: r.run_id as string, op: JSON.parse(r.op as string) as Op, gate: r.gate as string, status: r.status as StoredHeldOp['status'] }));
   }
 
   setHeldStatus(runId: string, status: StoredHeldOp['status']): void {
-    this.db.prepare('UPDATE held_ops SET status = ? WHERE run_id = ?').run(status, runId);
+    this.stmt('UPDATE held_ops SET status = ? WHERE run_id = ?').run(status, runId);
   }
 
   // ---- write-ahead intents --------------------------------------------------------------------
@@ -280,11 +300,11 @@ export class StateStore {
   }
 
   finishIntent(id: number, outcome: string, result: unknown): void {
-    this.db.prepare('UPDATE intents SET finished_at = ?, outcome = ?, result = ? WHERE id = ?').run(new Date().toISOString(), outcome, JSON.stringify(result ?? null), id);
+    this.stmt('UPDATE intents SET finished_at = ?, outcome = ?, result = ? WHERE id = ?').run(new Date().toISOString(), outcome, JSON.stringify(result ?? null), id);
   }
 
   openIntents(): Intent[] {
-    return (this.db.prepare('SELECT * FROM intents WHERE finished_at IS NULL ORDER BY id').all() as Row[]).map((r) => ({
+    return (this.stmt('SELECT * FROM intents WHERE finished_at IS NULL ORDER BY id').all() as Row[]).map((r) => ({
       id: r.id as number,
       runId: r.run_id as string,
       opId: r.op_id as string,
@@ -293,6 +313,17 @@ export class StateStore {
       startedAt: r.started_at as string,
       detail: r.detail ? (JSON.parse(r.detail as string) as unknown) : null,
     }));
+  }
+}
+
+/** Equal strings read from many rows become one string in memory. */
+class Interner {
+  private readonly seen = new Map<string, string>();
+  get(s: string): string {
+    const known = this.seen.get(s);
+    if (known !== undefined) return known;
+    this.seen.set(s, s);
+    return s;
   }
 }
 
