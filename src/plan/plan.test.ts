@@ -3,6 +3,9 @@ import type { DesiredState, ObservedAccount, ObservedState, TenantCandidate } fr
 import { opId } from '../domain/plan.js';
 import { gate, type GatePolicy } from './gate.js';
 import { plan, type PlanPolicy } from './plan.js';
+import { project, type Mapping } from './project.js';
+import { PROGRAM_CATALOGS } from '../source/synthetic/catalog.js';
+import { generateSnapshot } from '../source/synthetic/generate.js';
 
 const policy: PlanPolicy = { clientId: 'us', tenantSoftMatch: true, programRemoved: 'suspend', managedApplications: ['app-a', 'app-b'] };
 
@@ -146,5 +149,43 @@ describe('plan() and suspended applications', () => {
     const p = plan(desired({ users: [], excludedUsers: { U1: 'user U1 is deactivated in VUD' } }), { tenants: [suspendedTenant], accounts: [withB], candidates: {} }, policy);
     expect(kinds(p)).toEqual(['user.roles.set:U1@C1/app-a']);
     expect(p.problems[0]!.message).toMatch(/holds roles for app-b at C1, which is suspended/);
+  });
+});
+
+describe('plan() at size', () => {
+  // A generated directory planned against an empty Connect: every kind of create, thousands of ops.
+  const snapshot = generateSnapshot({ seed: 3, users: 400, companies: 12, programs: 3, rolesPerUser: 3 });
+  const programs = Object.fromEntries(PROGRAM_CATALOGS.map((c) => [c.key, { applicationId: c.applicationId }]));
+  const mapping: Mapping = { programs, roleNames: { module: 'module:{name}', layout: 'layout:{name}' }, scope: { companies: { include: [], exclude: [] }, users: { include: [], exclude: [] } }, ownsTwoStep: false, ownsEmailChangeAllowed: false };
+  const apps = PROGRAM_CATALOGS.map((c) => c.applicationId);
+
+  it('ops are sorted by id, and each dependency is sorted, unique and an op of the same plan', () => {
+    const p = plan(project(snapshot, mapping), empty, { ...policy, managedApplications: apps });
+    expect(p.ops.length).toBeGreaterThan(2_000);
+    const ids = p.ops.map((o) => o.id);
+    expect(ids).toEqual([...ids].sort());
+    const known = new Set(ids);
+    for (const op of p.ops) {
+      expect([...new Set(op.dependsOn)].sort()).toEqual(op.dependsOn);
+      for (const d of op.dependsOn) expect(known.has(d)).toBe(true);
+    }
+    const role = p.ops.find((o) => o.kind === 'user.roles.set' && o.target.type === 'grant' && o.target.applicationId === 'visma-business')!;
+    const t = role.target as Extract<typeof role.target, { type: 'grant' }>;
+    expect(role.dependsOn).toEqual([`tenant.app.add:${t.companyKey}/visma-business`, `tenant.create:${t.companyKey}`, `user.create:${t.userKey}`]);
+  });
+
+  it('a program removed from a company suspends it after every revocation on that tenant application, and only those', () => {
+    const desiredNow = project(snapshot, mapping);
+    // Connect as the first sync left it, then VB is removed from the first company.
+    const tenants = desiredNow.tenants.map((t, i) => ({ companyKey: t.companyKey, tenantId: `t-${i}`, name: t.name, organizationNumber: t.organizationNumber, countryCode: t.countryCode, applications: Object.fromEntries(t.applications.map((a) => [a, 'active' as const])) }));
+    const accounts = desiredNow.users.map((u) => linkedAccount({ userKey: u.userKey, userId: `acc-${u.userKey}`, grants: u.grants }));
+    const first = desiredNow.tenants[0]!.companyKey;
+    const removed = project({ ...snapshot, companyPrograms: snapshot.companyPrograms.filter((cp) => !(cp.companyKey === first && cp.programKey === 'VB')) }, mapping);
+    const p = plan(removed, { tenants, accounts, candidates: {} }, { ...policy, managedApplications: apps });
+    const suspend = p.ops.find((o) => o.kind === 'tenant.app.suspend')!;
+    expect(suspend.id).toBe(`tenant.app.suspend:${first}/visma-business`);
+    const revocations = p.ops.filter((o) => o.kind === 'user.roles.set' && o.target.type === 'grant' && o.target.companyKey === first && o.target.applicationId === 'visma-business');
+    expect(revocations.length).toBeGreaterThan(0);
+    expect(suspend.dependsOn).toEqual(revocations.map((o) => o.id).sort());
   });
 });

@@ -17,14 +17,20 @@ export interface PlanPolicy {
 
 type Problem = Plan['problems'][number];
 
+/** The ops a role change on a tenant's application waits for, when this plan has them. */
+const TENANT_READY_KINDS = new Set<OpKind>(['tenant.create', 'tenant.link', 'tenant.app.add', 'tenant.app.resume']);
+
 class PlanBuilder {
   readonly ops = new Map<string, Op>();
   readonly drift: Drift[] = [];
   readonly problems: Problem[] = [];
+  /** `grantKey` → ids of the user.roles.set ops on that tenant's application. */
+  private readonly roleOps = new Map<string, string[]>();
+  /** `grantKey` → the TENANT_READY_KINDS ops of this plan for it; cleared when one is added. */
+  private readonly readyOps = new Map<string, readonly string[]>();
 
   add(kind: OpKind, target: OpTarget, fields: { before?: unknown; after?: unknown; reason: string; dependsOn?: readonly (string | undefined)[]; destructive?: Op['destructive'] }): string {
     const id = opId(kind, target);
-    const deps = (fields.dependsOn ?? []).filter((d): d is string => d !== undefined && this.ops.has(d));
     this.ops.set(id, {
       id,
       kind,
@@ -32,14 +38,80 @@ class PlanBuilder {
       before: fields.before ?? null,
       after: fields.after ?? null,
       reason: fields.reason,
-      dependsOn: [...new Set(deps)].sort(),
+      dependsOn: this.known(fields.dependsOn),
       destructive: fields.destructive ?? null,
     });
+    if (kind === 'user.roles.set' && target.type === 'grant') {
+      const key = grantKey(target);
+      const list = this.roleOps.get(key);
+      if (list) list.push(id);
+      else this.roleOps.set(key, [id]);
+    }
+    if (TENANT_READY_KINDS.has(kind)) this.readyOps.clear();
     return id;
   }
 
   has(id: string): boolean {
     return this.ops.has(id);
+  }
+
+  /** Role changes on a tenant's application, for the suspend or delete that must wait for them. */
+  roleOpsOn(companyKey: string, applicationId: string): readonly string[] {
+    return this.roleOps.get(grantKey({ companyKey, applicationId })) ?? [];
+  }
+
+  /**
+   * What a role change at (company, application) depends on: the tenant's create or link and the
+   * application's add or resume, those of them this plan has. Asked once per role op, so it is
+   * kept per tenant application (hundreds of thousands of role ops share a few thousand answers).
+   */
+  tenantReady(companyKey: string, applicationId: string): readonly string[] {
+    const key = grantKey({ companyKey, applicationId });
+    let ready = this.readyOps.get(key);
+    if (!ready) {
+      ready = this.known([
+        opId('tenant.create', company(companyKey)),
+        opId('tenant.link', company(companyKey)),
+        opId('tenant.app.add', companyApp(companyKey, applicationId)),
+        opId('tenant.app.resume', companyApp(companyKey, applicationId)),
+      ]);
+      this.readyOps.set(key, ready);
+    }
+    return ready;
+  }
+
+  /**
+   * The ids among `ids` that name an op of this plan, sorted and unique, as the very strings the
+   * ops hold: a big plan has a million dependency entries, and copies of the id would each cost.
+   */
+  private known(ids: readonly (string | undefined)[] | undefined): string[] {
+    if (!ids || ids.length === 0) return [];
+    const out: string[] = [];
+    // A suspend may wait for thousands of revocations: a linear `includes` only for short lists.
+    const seen = ids.length > 8 ? new Set<string>() : null;
+    for (const d of ids) {
+      const op = d === undefined ? undefined : this.ops.get(d);
+      if (!op || (seen ? seen.has(op.id) : out.includes(op.id))) continue;
+      seen?.add(op.id);
+      out.push(op.id);
+    }
+    return out.length > 1 ? out.sort() : out;
+  }
+
+  /** Every op sorted by id. Ids start with their kind, so sort each kind's (nearly sorted) run alone. */
+  sorted(): Op[] {
+    const byKind = new Map<OpKind, Op[]>();
+    for (const op of this.ops.values()) {
+      const list = byKind.get(op.kind);
+      if (list) list.push(op);
+      else byKind.set(op.kind, [op]);
+    }
+    const out: Op[] = [];
+    // No kind is a prefix of another, so ordering by kind first is ordering by id.
+    for (const kind of [...byKind.keys()].sort()) {
+      for (const op of byKind.get(kind)!.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) out.push(op);
+    }
+    return out;
   }
 }
 
@@ -96,8 +168,7 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
   // Last, once every role op exists: each removal waits for the revocations on its application.
   for (const r of removals) planAppRemoval(b, r.obs, r.app, r.status, r.why, policy);
 
-  const ops = [...b.ops.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return { ops, held: [], drift: b.drift, problems: b.problems };
+  return { ops: b.sorted(), held: [], drift: b.drift, problems: b.problems };
 }
 
 const company = (companyKey: string): Extract<OpTarget, { type: 'company' }> => ({ type: 'company', companyKey });
@@ -222,9 +293,7 @@ function planLinkedTenant(b: PlanBuilder, t: DesiredTenant, obs: ObservedTenant,
 function planAppRemoval(b: PlanBuilder, obs: ObservedTenant, app: string, status: string, why: string, policy: PlanPolicy): void {
   const target = companyApp(obs.companyKey, app, obs.tenantId);
   // Roles are revoked before the application stops, so a resumed application starts clean.
-  const revokes = [...b.ops.values()]
-    .filter((o) => o.kind === 'user.roles.set' && o.target.type === 'grant' && o.target.companyKey === obs.companyKey && o.target.applicationId === app)
-    .map((o) => o.id);
+  const revokes = b.roleOpsOn(obs.companyKey, app);
   if (policy.programRemoved === 'delete') {
     b.add('tenant.app.delete', target, {
       before: { status },
@@ -334,13 +403,7 @@ function planRoles(b: PlanBuilder, userKey: string, userId: string | undefined, 
     before: { roles: have },
     after: { roles: want },
     reason: goneReason ? `${goneReason}; ${parts}` : `roles of ${userKey} for ${g.applicationId} at company ${g.companyKey} differ from VUD: ${parts}`,
-    dependsOn: [
-      userOp,
-      opId('tenant.create', company(g.companyKey)),
-      opId('tenant.link', company(g.companyKey)),
-      opId('tenant.app.add', companyApp(g.companyKey, g.applicationId)),
-      opId('tenant.app.resume', companyApp(g.companyKey, g.applicationId)),
-    ],
+    dependsOn: [userOp, ...b.tenantReady(g.companyKey, g.applicationId)],
     destructive: removed.length ? 'revoke' : null,
   });
 }
