@@ -26,6 +26,8 @@ export interface ChildReport {
   readonly failed: number;
   /** The client's in-flight limit: its ceiling, the lowest the adaptive controller set, where it ended. */
   readonly concurrency: { readonly max: number; readonly lowest: number; readonly final: number };
+  /** Every change of that limit: seconds since the sync started, the new limit, why. */
+  readonly trajectory: readonly (readonly [number, number, string])[];
 }
 
 const { values } = parseArgs({
@@ -44,6 +46,8 @@ let rateLimited = 0;
 let firstSentAt: number | null = null;
 let lastAnswerAt = 0;
 let lowest = Number.POSITIVE_INFINITY;
+const trajectory: [number, number, string][] = [];
+let syncStarted = performance.now();
 const app = await openApp({
   configPath: values.config,
   observer: {
@@ -61,6 +65,7 @@ const app = await openApp({
     },
     onConcurrencyChange(e) {
       lowest = Math.min(lowest, e.to);
+      trajectory.push([Number(((performance.now() - syncStarted) / 1000).toFixed(2)), e.to, e.reason]);
     },
   },
 });
@@ -69,6 +74,7 @@ try {
   const budget = values['stop-after-ms'] === undefined ? null : Number(values['stop-after-ms']);
   const timer = budget === null ? null : setTimeout(() => stop.abort(), budget);
   const started = performance.now();
+  syncStarted = started;
   const { summary, results } = await app.sync({ mode: values.full ? 'full' : 'delta', trigger: 'manual', dryRun: values['dry-run'], yesDestructive: true, signal: stop.signal });
   const syncMs = performance.now() - started;
   if (timer) clearTimeout(timer);
@@ -83,6 +89,7 @@ try {
     applied: results.filter((r) => r.outcome !== 'failed' && r.outcome !== 'skipped').length,
     failed: results.filter((r) => r.outcome === 'failed').length,
     concurrency: { max: app.config.connect.concurrency, lowest: Math.min(lowest, app.config.connect.concurrency), final: app.connect.concurrency },
+    trajectory,
   };
   writeFileSync(values.report, JSON.stringify(report));
 } finally {

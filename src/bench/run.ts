@@ -50,6 +50,8 @@ const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
 interface Measured {
   readonly wallMs: number;
   readonly peakRssMb: number;
+  /** User + system CPU of the child: steadier than wall time on a shared machine. */
+  readonly cpuMs: number;
   readonly exitCode: number;
 }
 
@@ -63,8 +65,8 @@ function measured(args: readonly string[], label: string): Promise<Measured> {
     child.once('exit', (code) => {
       const wallMs = performance.now() - started;
       try {
-        const probe = JSON.parse(readFileSync(probeOut, 'utf8')) as { peakRssMb: number };
-        resolvePromise({ wallMs, peakRssMb: probe.peakRssMb, exitCode: code ?? -1 });
+        const probe = JSON.parse(readFileSync(probeOut, 'utf8')) as { peakRssMb: number; userCpuMs: number; systemCpuMs: number };
+        resolvePromise({ wallMs, peakRssMb: probe.peakRssMb, cpuMs: probe.userCpuMs + probe.systemCpuMs, exitCode: code ?? -1 });
       } catch (e) {
         reject(new Error(`${label}: the child left no probe report (exit ${String(code)})`, { cause: e }));
       }
@@ -109,6 +111,7 @@ async function stage1(sim: SimProcess): Promise<void> {
       const name = `dry run ${shape}: ${variant === 'matching' ? 'Connect matching' : 'first sync of every user'}`;
       const big = users === 100_000;
       rows.push({ stage: 1, case: name, metric: 'wall (whole process)', value: m.wallMs / 1000, unit: 's', ...(big ? { goal: { op: '<=', value: 2 } } : {}) });
+      rows.push({ stage: 1, case: name, metric: 'CPU (user + system)', value: m.cpuMs / 1000, unit: 's' });
       rows.push({ stage: 1, case: name, metric: 'peak RSS', value: m.peakRssMb, unit: 'MB', ...(big ? { goal: { op: '<=', value: 400 } } : {}) });
       walls[variant]!.push(m.wallMs);
       rmSync(fixture.dir, { recursive: true, force: true });
@@ -213,6 +216,7 @@ async function stage5(sim: SimProcess): Promise<void> {
     const name = `first sync of ${k(users)} users, ${snapshot.companies.length} companies`;
     rows.push({ stage: 5, case: name, metric: 'peak RSS', value: m.peakRssMb, unit: 'MB', ...(users === 100_000 ? { goal: { op: '<=', value: 1024 } } : {}) });
     rows.push({ stage: 5, case: name, metric: 'wall', value: m.wallMs / 1000, unit: 's' });
+    rows.push({ stage: 5, case: name, metric: 'CPU (user + system)', value: m.cpuMs / 1000, unit: 's' });
     rmSync(fixture.dir, { recursive: true, force: true });
   }
 }

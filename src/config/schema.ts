@@ -77,7 +77,11 @@ export const configSchema = z
         /** The parent (customer) tenant under which company tenants are added, by its external id. */
         parentTenantExternalId: z.string().min(1).optional(),
         timeoutMs: z.number().int().positive().default(15_000),
-        concurrency: z.number().int().min(1).max(64).default(8),
+        /**
+         * The ceiling of calls in flight. High enough that a rate limit, not this, bounds a run (300
+         * requests/s at 50 ms latency needs 15); the adaptive controller finds the limit below it.
+         */
+        concurrency: z.number().int().min(1).max(64).default(32),
         retry: z
           .object({
             maxAttempts: z.number().int().min(1).max(20).default(5),
@@ -99,10 +103,11 @@ export const configSchema = z
                 increaseAfter: z.number().int().min(1).default(20),
                 latencyFactor: z.number().gt(1).default(2),
                 latencyFloorMs: z.number().int().nonnegative().default(50),
+                probeAfterMs: z.number().int().nonnegative().default(5_000),
               })
               .strict(),
           ])
-          .default({ min: 1, decreaseFactor: 0.5, coolDownMs: 2_000, increaseAfter: 20, latencyFactor: 2, latencyFloorMs: 50 }),
+          .default({ min: 1, decreaseFactor: 0.5, coolDownMs: 2_000, increaseAfter: 20, latencyFactor: 2, latencyFloorMs: 50, probeAfterMs: 5_000 }),
         /** Fail fast while Connect is failing (src/connect/circuit-breaker.ts); false: never. */
         circuitBreaker: z
           .union([
@@ -200,9 +205,10 @@ export const configSchema = z
       }),
 
     apply: z
-      .object({ concurrency: z.number().int().min(1).max(64).default(8) })
+      // Ops started at once; as many as calls may be in flight, so the Connect client's limit governs.
+      .object({ concurrency: z.number().int().min(1).max(64).default(32) })
       .strict()
-      .default({ concurrency: 8 }),
+      .default({ concurrency: 32 }),
 
     paths: z
       .object({

@@ -46,10 +46,21 @@ describe('adaptive concurrency: cuts', () => {
     const { c, changes, ok } = controller({ max: 8, latencyWarmup: 10, latencyFloorMs: 0, latencyFactor: 2 });
     ok(30, 100);
     expect(c.limit).toBe(8);
-    ok(5, 600);
+    // Three round trips of 8 answers each at six times the latency.
+    ok(24, 600);
     expect(c.limit).toBe(4);
     expect(changes[0]).toEqual({ from: 8, to: 4, reason: 'latency' });
     expect(c.latency.recentMs).toBeGreaterThan(2 * c.latency.baselineMs);
+  });
+
+  it('weighs latency per round trip: one stalled batch of answers from every call in flight is not a rise', () => {
+    const { c, ok } = controller({ max: 16, latencyWarmup: 10, latencyFloorMs: 0, latencyFactor: 2 });
+    ok(200, 50);
+    // One round trip at three times the latency: per answer, that alone would have been a cut.
+    ok(16, 150);
+    expect(c.limit).toBe(16);
+    ok(64, 150);
+    expect(c.limit).toBe(8);
   });
 
   it('never reads jitter under the latency floor as a rise (1 ms to 5 ms on localhost)', () => {
@@ -70,7 +81,7 @@ describe('adaptive concurrency: cuts', () => {
 
 describe('adaptive concurrency: recovery', () => {
   it('adds 1 after `increaseAfter` healthy answers in a row, up to max', () => {
-    const { c, clock, ok, changes } = controller({ max: 4, increaseAfter: 5, coolDownMs: 0 });
+    const { c, clock, ok, changes } = controller({ max: 4, increaseAfter: 5, coolDownMs: 0, probeAfterMs: 0 });
     c.onRateLimited();
     c.onRateLimited();
     expect(c.limit).toBe(1);
@@ -85,7 +96,7 @@ describe('adaptive concurrency: recovery', () => {
   });
 
   it('a 429 or a 5xx breaks the healthy run; 4xx answers count as healthy', () => {
-    const { c, clock, ok } = controller({ max: 4, increaseAfter: 3, coolDownMs: 1000 });
+    const { c, clock, ok } = controller({ max: 4, increaseAfter: 3, coolDownMs: 1000, probeAfterMs: 0 });
     c.onRateLimited();
     expect(c.limit).toBe(2);
     ok(2);
@@ -100,6 +111,82 @@ describe('adaptive concurrency: recovery', () => {
     clock.t += 1000;
     c.onRateLimited();
     expect(c.limit).toBe(1);
+  });
+});
+
+describe('adaptive concurrency: a rate limit', () => {
+  /** Answers arriving at `perSecond` for `ms`, each taking `durationMs`, on the fake clock. */
+  const answers = (h: ReturnType<typeof controller>, perSecond: number, ms: number, durationMs: number) => {
+    for (let t = 0; t < ms; t += 1000 / perSecond) {
+      h.clock.t += 1000 / perSecond;
+      h.c.onResponse({ status: 200, durationMs });
+    }
+  };
+
+  it('a 429 sets the limit to what the accepted rate sustains: answers per second x latency, less 10%', () => {
+    const h = controller({ max: 32, probeAfterMs: 5_000 });
+    answers(h, 300, 2_000, 50);
+    h.c.onRateLimited();
+    // 300 answers/s at 50 ms each: 15 calls in flight send exactly 300/s; 90% of that is 13.5.
+    expect(h.c.limit).toBe(13);
+    expect(h.changes).toEqual([{ from: 32, to: 13, reason: 'rateLimited' }]);
+  });
+
+  it('never cuts by less than one, nor below min, whatever the rate says', () => {
+    const fast = controller({ max: 8, probeAfterMs: 5_000 });
+    answers(fast, 1_000, 2_000, 50);
+    fast.c.onRateLimited();
+    expect(fast.c.limit).toBe(7);
+    const slow = controller({ max: 8, min: 3, probeAfterMs: 5_000 });
+    answers(slow, 10, 2_000, 50);
+    slow.c.onRateLimited();
+    expect(slow.c.limit).toBe(3);
+  });
+
+  it('after a 429, growth waits probeAfterMs, then one step per wait, each a quarter shorter, never under a quarter of the first', () => {
+    const h = controller({ max: 24, probeAfterMs: 4_000, increaseAfter: 5 });
+    answers(h, 300, 2_000, 50);
+    h.c.onRateLimited();
+    const cutAt = h.clock.t;
+    expect(h.c.limit).toBe(13);
+    const steps: number[] = [];
+    for (let elapsed = 0; elapsed < 30_000; elapsed += 10) {
+      const before = h.c.limit;
+      answers(h, 300, 10, 50);
+      if (h.c.limit > before) steps.push(h.clock.t);
+    }
+    expect(h.c.limit).toBe(24);
+    expect(steps).toHaveLength(11);
+    // Answers come every 3.3 ms, so each step lands within 10 ms after its wait ends.
+    const gaps = steps.map((t, i) => t - (i === 0 ? cutAt : steps[i - 1]!));
+    const expected = [4_000, 3_000, 2_250, 1_688, 1_266, 1_000, 1_000, 1_000, 1_000, 1_000, 1_000];
+    gaps.forEach((g, i) => expect(Math.abs(g - expected[i]!)).toBeLessThanOrEqual(10));
+  });
+
+  it('a 429 during the wait restarts it, also one inside the cool-down that cuts nothing', () => {
+    const h = controller({ max: 32, probeAfterMs: 4_000, coolDownMs: 10_000, increaseAfter: 5 });
+    answers(h, 300, 2_000, 50);
+    h.c.onRateLimited();
+    expect(h.c.limit).toBe(13);
+    answers(h, 300, 3_000, 50);
+    h.c.onRateLimited();
+    expect(h.c.limit).toBe(13);
+    answers(h, 300, 3_900, 50);
+    expect(h.c.limit).toBe(13);
+    answers(h, 300, 200, 50);
+    expect(h.c.limit).toBe(14);
+  });
+
+  it('for probeAfterMs after a 429, latency is not judged (the released calls go out at once)', () => {
+    const h = controller({ max: 32, probeAfterMs: 4_000, latencyFloorMs: 0, coolDownMs: 0 });
+    answers(h, 300, 2_000, 50);
+    h.c.onRateLimited();
+    expect(h.c.limit).toBe(13);
+    answers(h, 300, 500, 400);
+    expect(h.c.limit).toBe(13);
+    answers(h, 300, 3_600, 50);
+    answers(h, 300, 300, 400);
+    expect(h.changes.at(-1)!.reason).toBe('latency');
   });
 });
 
@@ -120,5 +207,6 @@ describe('adaptive concurrency: setMax and validation', () => {
     expect(() => controller({ decreaseFactor: 1 })).toThrow(/connect\.adaptive\.decreaseFactor/);
     expect(() => controller({ latencyFactor: 1 })).toThrow(/connect\.adaptive\.latencyFactor/);
     expect(() => controller({ increaseAfter: 0 })).toThrow(/connect\.adaptive\.increaseAfter/);
+    expect(() => controller({ probeAfterMs: -1 })).toThrow(/connect\.adaptive\.probeAfterMs/);
   });
 });

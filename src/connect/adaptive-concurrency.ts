@@ -1,8 +1,20 @@
 /**
- * Adaptive concurrency (AIMD, as TCP congestion control): the client's in-flight limit is cut by a
- * factor when Connect pushes back (a 429, or latency well above its recent baseline) and grows by
- * one after a run of healthy answers. Cutting fast and growing slowly keeps a busy Connect from
- * being hammered by a client that has just been told to wait, yet regains speed once it recovers.
+ * Adaptive concurrency (AIMD, as TCP congestion control): the client's in-flight limit is cut when
+ * Connect pushes back (a 429, or latency well above its recent baseline) and grows by one after a
+ * run of healthy answers. Cutting fast and growing slowly keeps a busy Connect from being hammered
+ * by a client that has just been told to wait, yet regains speed once it recovers.
+ *
+ * A 429 says a rate was crossed, and a rate limit (a token bucket) answers late: it lets a burst
+ * through, then refuses everything for the Retry-After pause, which costs every call a second.
+ * So a 429 sets the limit to what the rate Connect accepted sustains (Little's law: accepted
+ * answers per second x recent latency is the in-flight count that sends at exactly that rate,
+ * less 10% for the burst the bucket let through), and growth after it waits `probeAfterMs`, then
+ * probes one step at a time, each wait a quarter shorter than the last but never under a quarter
+ * of the first, until the ceiling. A limit just below Connect's rate then holds for seconds and
+ * 429s stay rare, where halving and regrowing within a second saw-toothed well under it. For
+ * `probeAfterMs` after a 429 latency is not judged: the calls held by the pause all go out at
+ * once, and that burst's latency is the client's own doing.
+ *
  * Pure logic over observations and a clock; the client feeds it and applies the limit it sets.
  */
 import { ConfigError } from '../errors.js';
@@ -24,7 +36,12 @@ export interface AdaptiveConcurrencyOptions {
   readonly latencyFloorMs?: number;
   /** Answers seen before the latency rule applies (the baseline needs samples); default 10. */
   readonly latencyWarmup?: number;
-  /** EWMA weights: recent (fast) and baseline (slow); defaults 0.3 and 0.02. */
+  /**
+   * After a 429, growth waits this long, then each probe's wait is a quarter shorter, down to a
+   * quarter of this; 0 grows by the answer count alone. Default 5000.
+   */
+  readonly probeAfterMs?: number;
+  /** EWMA weights per round trip (divided by the limit per answer): recent (fast) and baseline (slow); defaults 0.3 and 0.02. */
   readonly fastAlpha?: number;
   readonly slowAlpha?: number;
   /** Monotonic milliseconds; default performance.now. */
@@ -86,6 +103,7 @@ export function createAdaptiveConcurrency(
   const latencyWarmup = int(options.latencyWarmup, 10, 'latencyWarmup', 1);
   const fastAlpha = fraction(options.fastAlpha, 0.3, 'fastAlpha');
   const slowAlpha = fraction(options.slowAlpha, 0.02, 'slowAlpha');
+  const probeAfterMs = int(options.probeAfterMs, 5_000, 'probeAfterMs', 0);
   const now = options.now ?? (() => performance.now());
 
   let limit = max;
@@ -94,6 +112,11 @@ export function createAdaptiveConcurrency(
   let samples = 0;
   let recentMs = 0;
   let baselineMs = 0;
+  /** While probing after a 429: the next growth waits until nextProbeAt; each wait is 3/4 of the last. */
+  let probeWaitMs = 0;
+  let nextProbeAt = Number.NEGATIVE_INFINITY;
+  let lastRateLimitedAt = Number.NEGATIVE_INFINITY;
+  const accepted = createRateWindow();
 
   const set = (to: number, reason: ConcurrencyChangeReason) => {
     const from = limit;
@@ -106,9 +129,24 @@ export function createAdaptiveConcurrency(
   const cut = (reason: ConcurrencyChangeReason) => {
     healthyRun = 0;
     const t = now();
+    if (reason === 'rateLimited') {
+      lastRateLimitedAt = t;
+      // Every 429 restarts the wait before the next probe, also one inside the cool-down.
+      probeWaitMs = probeWaitMs > 0 ? probeWaitMs : probeAfterMs;
+      nextProbeAt = t + probeWaitMs;
+    }
     if (t - lastCutAt < coolDownMs) return;
     lastCutAt = t;
-    set(Math.max(min, Math.floor(limit * decreaseFactor)), reason);
+    const halved = Math.max(min, Math.floor(limit * decreaseFactor));
+    if (reason !== 'rateLimited') return set(halved, reason);
+    probeWaitMs = probeAfterMs;
+    nextProbeAt = t + probeWaitMs;
+    const rate = accepted.perSecond(t);
+    // Too few answers to measure a rate (the first calls, or a limit of 1 or 2): halve instead.
+    if (rate === null || rate.answers < limit) return set(halved, reason);
+    // 10% under the measured rate: it includes what the bucket let through in bursts.
+    const fits = Math.floor((RATE_MARGIN * rate.perSecond * recentMs) / 1000 + 1e-9);
+    set(Math.max(min, Math.min(limit - 1, fits)), reason);
   };
 
   return {
@@ -122,10 +160,15 @@ export function createAdaptiveConcurrency(
         recentMs = durationMs;
         baselineMs = durationMs;
       } else {
-        recentMs += fastAlpha * (durationMs - recentMs);
-        baselineMs += slowAlpha * (durationMs - baselineMs);
+        // Weighted per round trip, not per answer: with 30 calls in flight, 30 answers arrive
+        // together, and one stall of the machine would otherwise read as Connect slowing down.
+        const perTrip = Math.max(1, limit);
+        recentMs += (fastAlpha / perTrip) * (durationMs - recentMs);
+        baselineMs += (slowAlpha / perTrip) * (durationMs - baselineMs);
       }
-      if (samples > latencyWarmup && recentMs > latencyFactor * Math.max(baselineMs, latencyFloorMs)) {
+      // Right after a 429 pause every waiting call goes out at once: that burst's latency is ours.
+      const pausedLately = now() - lastRateLimitedAt < probeAfterMs;
+      if (samples > latencyWarmup && !pausedLately && recentMs > latencyFactor * Math.max(baselineMs, latencyFloorMs)) {
         cut('latency');
         return;
       }
@@ -134,11 +177,20 @@ export function createAdaptiveConcurrency(
         healthyRun = 0;
         return;
       }
+      accepted.add(now());
       healthyRun += 1;
-      if (healthyRun >= increaseAfter) {
-        healthyRun = 0;
-        if (limit < max) set(limit + 1, 'recovered');
+      if (healthyRun < increaseAfter || limit >= max) return;
+      if (probeWaitMs > 0) {
+        // Probing goes on until the ceiling: there it has nothing left to find.
+        const t = now();
+        if (t < nextProbeAt) return;
+        // Shorter each time, never under a quarter of the first: a bucket answers an overshoot late.
+        probeWaitMs = Math.max(probeAfterMs / 4, probeWaitMs * 0.75);
+        nextProbeAt = t + probeWaitMs;
       }
+      healthyRun = 0;
+      set(limit + 1, 'recovered');
+      if (limit >= max) probeWaitMs = 0;
     },
     onRateLimited() {
       cut('rateLimited');
@@ -149,6 +201,38 @@ export function createAdaptiveConcurrency(
       min = Math.min(min, max);
       healthyRun = 0;
       set(max, 'configured');
+    },
+  };
+}
+
+const RATE_MARGIN = 0.9;
+const SLOT_MS = 100;
+const SLOTS = 20;
+
+/** Answers per second over the last two seconds, in 100 ms slots (a 429 asks once per cut). */
+function createRateWindow() {
+  const counts = new Array<number>(SLOTS).fill(0);
+  const slotOf = new Array<number>(SLOTS).fill(Number.NEGATIVE_INFINITY);
+  let firstAt: number | null = null;
+  return {
+    add(t: number) {
+      firstAt ??= t;
+      const slot = Math.floor(t / SLOT_MS);
+      const i = ((slot % SLOTS) + SLOTS) % SLOTS;
+      if (slotOf[i] !== slot) {
+        slotOf[i] = slot;
+        counts[i] = 0;
+      }
+      counts[i]! += 1;
+    },
+    perSecond(t: number): { perSecond: number; answers: number } | null {
+      if (firstAt === null) return null;
+      const current = Math.floor(t / SLOT_MS);
+      let answers = 0;
+      for (let i = 0; i < SLOTS; i++) if (slotOf[i]! > current - SLOTS) answers += counts[i]!;
+      // From the start of the oldest slot counted (or the first answer) to now.
+      const spanMs = Math.max(SLOT_MS, t - Math.max(firstAt, (current - SLOTS + 1) * SLOT_MS));
+      return { perSecond: (answers * 1000) / spanMs, answers };
     },
   };
 }

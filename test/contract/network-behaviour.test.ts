@@ -37,7 +37,8 @@ describe('adaptive concurrency over HTTP', () => {
       concurrency: 8,
       maxRetryAfterMs: 50,
       maxRateLimitRetries: 50,
-      adaptive: { coolDownMs: 50, increaseAfter: 5 },
+      // A short probe wait after the 429s, so the climb back is quick here.
+      adaptive: { coolDownMs: 50, increaseAfter: 5, probeAfterMs: 20 },
       observer: { onConcurrencyChange: (e) => changes.push(e) },
     });
     s.setRateLimit({ perSecond: 100, burst: 2 });
