@@ -145,8 +145,7 @@ export class StateStore {
   }
 
   recordTenant(companyKey: string, t: TenantRecord): void {
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO tenants (company_key, tenant_id, name, organization_number, country_code, match, updated_at)
          VALUES (@companyKey, @tenantId, @name, @organizationNumber, @countryCode, @match, @now)
          ON CONFLICT(company_key) DO UPDATE SET tenant_id = excluded.tenant_id, name = excluded.name,
@@ -161,8 +160,7 @@ export class StateStore {
       this.stmt('DELETE FROM grants WHERE company_key = ? AND application_id = ?').run(companyKey, applicationId);
       return;
     }
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO tenant_apps (company_key, application_id, status) VALUES (?, ?, ?)
          ON CONFLICT(company_key, application_id) DO UPDATE SET status = excluded.status`,
       )
@@ -171,8 +169,7 @@ export class StateStore {
 
   recordUser(userKey: string, u: UserRecord): void {
     const current = this.user(userKey);
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO users (user_key, user_id, linked, external_id_set, two_step_enforced, email_change_allowed, updated_at)
          VALUES (@userKey, @userId, @linked, @externalIdSet, @twoStep, @emailChange, @now)
          ON CONFLICT(user_key) DO UPDATE SET user_id = excluded.user_id, linked = excluded.linked,
@@ -196,8 +193,7 @@ export class StateStore {
       this.stmt('DELETE FROM grants WHERE user_key = ? AND company_key = ? AND application_id = ?').run(userKey, companyKey, applicationId);
       return;
     }
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO grants (user_key, company_key, application_id, roles) VALUES (?, ?, ?, ?)
          ON CONFLICT(user_key, company_key, application_id) DO UPDATE SET roles = excluded.roles`,
       )
@@ -233,8 +229,7 @@ export class StateStore {
   // ---- runs -----------------------------------------------------------------------------------
 
   recordRun(s: RunSummary): void {
-    this.db
-      .prepare(
+    this.stmt(
         `INSERT INTO runs (run_id, mode, trigger, dry_run, status, started_at, finished_at, duration_ms, counts, source_counts, error)
          VALUES (@runId, @mode, @trigger, @dryRun, @status, @startedAt, @finishedAt, @durationMs, @counts, @sourceCounts, @error)
          ON CONFLICT(run_id) DO UPDATE SET status = excluded.status, finished_at = excluded.finished_at,
@@ -293,8 +288,7 @@ export class StateStore {
   // ---- write-ahead intents --------------------------------------------------------------------
 
   beginIntent(runId: string, opId: string, kind: string, targetKey: string, detail: unknown = null): number {
-    const r = this.db
-      .prepare('INSERT INTO intents (run_id, op_id, kind, target_key, started_at, detail) VALUES (?, ?, ?, ?, ?, ?)')
+    const r = this.stmt('INSERT INTO intents (run_id, op_id, kind, target_key, started_at, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(runId, opId, kind, targetKey, new Date().toISOString(), JSON.stringify(detail));
     return Number(r.lastInsertRowid);
   }
