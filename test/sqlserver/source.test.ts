@@ -103,7 +103,7 @@ describe('SQL Server source through mssql against the TDS test server', () => {
       ],
     };
     const roles = views['ud_bridge.RoleAssignments']!;
-    views['ud_bridge.RoleAssignments'] = { ...roles, rows: [...(roles.rows as RowFixture[]), [USER_A, 'VB', 'Admin', 'tenant', '1']] };
+    views['ud_bridge.RoleAssignments'] = { ...roles, rows: [...(roles.rows as RowFixture[]), [USER_A, 'VB', 'Admin', 'tenant', '1'], [null, 'VB', 'Leser', 'company', '1']] };
     const { source } = await setup({ views });
     const snap = await source.read();
     expect(snap.users.map((u) => u.userName)).toEqual(['kari', 'ola']);
@@ -118,6 +118,15 @@ describe('SQL Server source through mssql against the TDS test server', () => {
         message: 'expected an ISO 3166-1 alpha-2 country code such as NO',
       },
       { entity: 'ud_bridge.RoleAssignments', key: `${USER_A}/VB/Admin/1`, field: 'ScopeKind', message: 'expected one of company, group' },
+      { entity: 'ud_bridge.RoleAssignments', key: `?/VB/Leser/1`, field: 'UserKey', message: 'expected a value, got NULL' },
+    ]);
+    // What each skipped row may have been about, as far as its keys read: the planner takes no "no" from it.
+    expect(snap.unreadable).toEqual([
+      { entity: 'user', key: '2E984725-C51C-4BF4-9960-E1C80E27ABA0' },
+      { entity: 'user', key: '3E984725-C51C-4BF4-9960-E1C80E27ABA0' },
+      { entity: 'user', key: '4E984725-C51C-4BF4-9960-E1C80E27ABA0' },
+      { entity: 'access', userKey: USER_A, programKey: 'VB' },
+      { entity: 'access', programKey: 'VB', scope: { kind: 'company', companyKey: '1' } },
     ]);
   });
 
