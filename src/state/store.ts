@@ -11,6 +11,7 @@ import type { AppStatus, Grant, ObservedAccount, ObservedTenant } from '../domai
 import type { HeldOp, Op } from '../domain/plan.js';
 import type { RunSummary } from '../domain/run.js';
 import { StateError } from '../errors.js';
+import { createRedactor, type Redactor } from '../log/redact.js';
 import { MIGRATIONS } from './schema.js';
 
 export interface TenantRecord {
@@ -46,10 +47,21 @@ export interface StoredHeldOp extends HeldOp {
 
 type Row = Record<string, unknown>;
 
-export class StateStore {
-  private constructor(private readonly db: Database.Database) {}
+export interface StateStoreOptions {
+  /**
+   * Applied to text from outside (run errors, intent results, held ops) before it is stored, so
+   * a secret an answer echoed never reaches the database file. Default: the pattern layer only.
+   */
+  readonly redactor?: Redactor;
+}
 
-  static open(dataDir: string): StateStore {
+export class StateStore {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly redactor: Redactor,
+  ) {}
+
+  static open(dataDir: string, options: StateStoreOptions = {}): StateStore {
     try {
       mkdirSync(dataDir, { recursive: true });
       const db = new Database(join(dataDir, 'state.sqlite'));
@@ -60,7 +72,7 @@ export class StateStore {
       for (const [i, sql] of MIGRATIONS.entries()) {
         if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
       }
-      return new StateStore(db);
+      return new StateStore(db, options.redactor ?? createRedactor());
     } catch (e) {
       if (e instanceof StateError) throw e;
       throw new StateError('STATE_OPEN_FAILED', `could not open the state database in ${dataDir}: ${(e as Error).message}`, { cause: e });
@@ -225,7 +237,7 @@ export class StateStore {
         dryRun: s.dryRun ? 1 : 0,
         counts: JSON.stringify(s.counts),
         sourceCounts: JSON.stringify(s.sourceCounts),
-        error: s.error ? JSON.stringify(s.error) : null,
+        error: s.error ? this.json(s.error) : null,
       });
   }
 
@@ -255,7 +267,7 @@ export class StateStore {
     this.db.transaction(() => {
       // A newer plan supersedes what earlier runs held: approve always re-plans anyway.
       this.db.prepare(`UPDATE held_ops SET status = 'superseded' WHERE status = 'held' AND run_id <> ?`).run(runId);
-      for (const h of held) insert.run(runId, h.op.id, JSON.stringify(h.op), h.gate);
+      for (const h of held) insert.run(runId, h.op.id, this.json(h.op), h.gate);
     })();
   }
 
@@ -275,12 +287,17 @@ export class StateStore {
   beginIntent(runId: string, opId: string, kind: string, targetKey: string, detail: unknown = null): number {
     const r = this.db
       .prepare('INSERT INTO intents (run_id, op_id, kind, target_key, started_at, detail) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, opId, kind, targetKey, new Date().toISOString(), JSON.stringify(detail));
+      .run(runId, opId, kind, targetKey, new Date().toISOString(), this.json(detail));
     return Number(r.lastInsertRowid);
   }
 
   finishIntent(id: number, outcome: string, result: unknown): void {
-    this.db.prepare('UPDATE intents SET finished_at = ?, outcome = ?, result = ? WHERE id = ?').run(new Date().toISOString(), outcome, JSON.stringify(result ?? null), id);
+    this.db.prepare('UPDATE intents SET finished_at = ?, outcome = ?, result = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.json(result ?? null), id);
+  }
+
+  /** JSON of a value that may carry text from outside, redacted first. */
+  private json(value: unknown): string {
+    return JSON.stringify(this.redactor.redactValue(value));
   }
 
   openIntents(): Intent[] {

@@ -5,6 +5,7 @@
  */
 import sql from 'mssql';
 import { SourceError } from '../../errors.js';
+import { redactPatterns } from '../../log/redact.js';
 import type { SqlServerSourceConfig } from './config.js';
 
 export function poolConfig(config: SqlServerSourceConfig): sql.config {
@@ -85,6 +86,8 @@ export interface ErrorContext {
   /** The view or query being read, or the table being written. */
   readonly object?: string;
   readonly user?: string;
+  /** Applied to the driver's text: a server may echo what it was sent, the password included. */
+  readonly redact?: (text: string) => string;
 }
 
 /** Maps any driver error to a SourceError with a stable code; SourceErrors pass through. */
@@ -92,7 +95,7 @@ export function toSourceError(e: unknown, ctx: ErrorContext): SourceError {
   if (e instanceof SourceError) return e;
   const code = driverCode(e);
   const number = sqlNumber(e);
-  const message = String(shapeOf(e).message ?? e);
+  const message = (ctx.redact ?? redactPatterns)(String(shapeOf(e).message ?? e));
   const details = { target: ctx.target, ...(ctx.object ? { object: ctx.object } : {}), ...(code ? { driverCode: code } : {}), ...(number !== undefined ? { sqlError: number } : {}) };
   const opts = { cause: e, details };
   if (code === 'ELOGIN') {

@@ -55,8 +55,11 @@ export type TdsHandler = (req: TdsRequest) => Fixture | readonly Fixture[] | voi
 
 export interface TdsServerOptions {
   readonly handler: TdsHandler;
-  /** When set, LOGIN7 must carry exactly these credentials, else error 18456 as SQL Server sends it. */
-  readonly login?: { readonly user: string; readonly password: string };
+  /**
+   * When set, LOGIN7 must carry exactly these credentials, else error 18456 as SQL Server sends it
+   * (or with `failureMessage`'s text: a hostile server may echo what it was sent).
+   */
+  readonly login?: { readonly user: string; readonly password: string; readonly failureMessage?: (login: Login7) => string };
 }
 
 export interface TdsServer {
@@ -213,7 +216,7 @@ class Connection {
     const w = this.writer();
     const expected = this.options.login;
     if (expected && (expected.user !== login.user || expected.password !== login.password)) {
-      await w.push(errorToken({ number: 18456, state: 1, class: 14, message: `Login failed for user '${login.user}'.` }));
+      await w.push(errorToken({ number: 18456, state: 1, class: 14, message: expected.failureMessage?.(login) ?? `Login failed for user '${login.user}'.` }));
       await w.push(done(DONE_STATUS.ERROR));
       await w.end();
       this.socket.end();
