@@ -16,9 +16,10 @@ async function setup(options: {
   override?: (view: string) => Fixture | undefined;
   config?: Record<string, unknown>;
   password?: string;
+  encryption?: 'not-supported' | 'on';
 }): Promise<{ server: TdsServer; source: SqlServerSource; waits: number[] }> {
   const views = options.views ?? directoryViews();
-  const server = await startTdsServer({ handler: viewHandler(views, options.override), login: { user: 'ud_bridge', password: 'pw-æ' } });
+  const server = await startTdsServer({ handler: viewHandler(views, options.override), login: { user: 'ud_bridge', password: 'pw-æ' }, ...(options.encryption ? { encryption: options.encryption } : {}) });
   cleanup.push(() => server.close());
   const config = parseSqlServerSourceConfig({
     server: '127.0.0.1',
@@ -227,6 +228,40 @@ describe('SQL Server source through mssql against the TDS test server', () => {
     expect(snap.companies).toHaveLength(2);
     expect(again.waits).toHaveLength(1);
     expect(again.server.requests.filter((r) => r.sql.includes('FROM ud_bridge.Companies'))).toHaveLength(2);
+  });
+});
+
+describe('encrypt: true means TLS or no connection', () => {
+  it('a server that answers "encryption not supported" gets no login: SOURCE_NOT_ENCRYPTED, the password never sent', async () => {
+    const { source, server } = await setup({ config: { encrypt: true, reconnect: { attempts: 2, initialDelayMs: 1, maxDelayMs: 5 } } });
+    const e = await failure(source.read());
+    expect(e.code).toBe('SOURCE_NOT_ENCRYPTED');
+    expect(e.retryable).toBe(false);
+    expect(e.message).toMatch(/does not agree to an encrypted connection .*did not log in and the password was not sent/);
+    expect(server.logins).toEqual([]);
+  });
+
+  it('a server that agrees to TLS is read over it; the login travels inside TLS', async () => {
+    const { source, server } = await setup({ encryption: 'on', config: { encrypt: true, trustServerCertificate: true } });
+    const snap = await source.read();
+    expect(snap.users.map((u) => u.userName)).toEqual(['kari', 'ola']);
+    expect(server.logins.length).toBeGreaterThan(0);
+    expect(server.logins.every((l) => l.password === 'pw-æ')).toBe(true);
+    expect(new Set(server.loginTransports)).toEqual(new Set(['tls']));
+  });
+
+  it('a server certificate that cannot be verified is refused unless trustServerCertificate says otherwise', async () => {
+    const { source, server } = await setup({ encryption: 'on', config: { encrypt: true } });
+    const e = await failure(source.read());
+    expect(e.code).toBe('SOURCE_CONNECTION');
+    expect(e.message).toMatch(/self-signed certificate/);
+    expect(server.logins).toEqual([]);
+  });
+
+  it('encrypt: false connects in clear text, as the admin chose', async () => {
+    const { source, server } = await setup({ config: { encrypt: false } });
+    await source.read();
+    expect(new Set(server.loginTransports)).toEqual(new Set(['clear']));
   });
 });
 
