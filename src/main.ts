@@ -29,6 +29,7 @@ import { runSync } from './app/sync.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
 import { withNetworkLog } from './connect/log-observer.js';
+import { withRedactedErrors } from './connect/redacted-errors.js';
 import { acquireRunLock } from './daemon/lock.js';
 import type { RunRequest } from './domain/run.js';
 import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
@@ -81,22 +82,24 @@ async function buildSource(config: ResolvedConfig, logger: Logger): Promise<{ so
 /** Builds everything one command needs from the config; the caller closes it. */
 export async function openApp(options: { configPath?: string; observer?: ConnectObserver } = {}): Promise<App> {
   const config = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+  // One redactor for every sink: the log, the journal, the state, and errors from Connect.
+  const redactor = createRedactor({ secrets: config.secretValues });
   const logger = createLogger({
     dir: config.logging.dir,
     level: config.logging.level,
     console: config.logging.console,
     maxSize: config.logging.maxSize,
     maxFiles: config.logging.maxFiles,
-    redactor: createRedactor({ secrets: config.secretValues }),
+    redactor,
   });
   const closers: (() => Promise<void> | void)[] = [() => closeLogger(logger)];
   const close = async () => {
     for (const c of closers.splice(0).reverse()) await c();
   };
   try {
-    const store = StateStore.open(config.paths.data);
+    const store = StateStore.open(config.paths.data, { redactor });
     closers.push(() => store.close());
-    const journal = createJournal({ dir: config.paths.journal });
+    const journal = createJournal({ dir: config.paths.journal, redactor });
     closers.push(() => journal.close());
     const { source, writeback, close: closeSource } = await buildSource(config, logger);
     closers.push(closeSource);
@@ -116,7 +119,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       apiBaseUrl = `${sim.url}/v1.0`;
       tokenUrl = `${sim.url}/connect/token`;
     }
-    const connect = createConnectClient({
+    const connect = withRedactedErrors(createConnectClient({
       apiBaseUrl,
       tokenUrl,
       clientId: config.connect.clientId,
@@ -130,7 +133,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       adaptive: config.connect.adaptive,
       circuitBreaker: config.connect.circuitBreaker,
       observer: withNetworkLog(logger, options.observer),
-    });
+    }), (text) => redactor.redactString(text));
     closers.push(() => connect.close());
 
     const deps = {

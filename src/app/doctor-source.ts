@@ -11,6 +11,7 @@ import { createSnapshotSource } from '../source/snapshot/read.js';
 import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityName } from '../source/sqlserver/columns.js';
 import type { SqlServerSourceConfig } from '../source/sqlserver/config.js';
 import { describeTarget, poolConfig, toSourceError } from '../source/sqlserver/connection.js';
+import type { EncryptionInUse } from '../source/sqlserver/encryption.js';
 import type { DoctorCheck } from './doctor.js';
 
 export async function sourceChecks(source: ResolvedConfig['source']): Promise<DoctorCheck[]> {
@@ -50,7 +51,8 @@ export function columnProbe(config: SqlServerSourceConfig, entity: EntityName): 
 async function sqlServerChecks(config: SqlServerSourceConfig): Promise<DoctorCheck[]> {
   const target = describeTarget(config);
   const user = config.auth.type === 'ntlm' ? `${config.auth.domain}\\${config.auth.user}` : config.auth.user;
-  const pool = new sql.ConnectionPool({ ...poolConfig(config), pool: { max: 1, min: 0, idleTimeoutMillis: 1_000 } });
+  let inUse: EncryptionInUse | null = null;
+  const pool = new sql.ConnectionPool({ ...poolConfig(config, (e) => (inUse = e)), pool: { max: 1, min: 0, idleTimeoutMillis: 1_000 } });
   // A connection dropped while idle is reported by the probe that next uses it.
   pool.on('error', () => undefined);
   const checks: DoctorCheck[] = [];
@@ -59,18 +61,40 @@ async function sqlServerChecks(config: SqlServerSourceConfig): Promise<DoctorChe
       await pool.connect();
     } catch (e) {
       const err = toSourceError(e, { target, user });
+      if (err.code === 'SOURCE_NOT_ENCRYPTED') {
+        return [
+          { name: 'sqlserver reachable', ok: true, detail: `${target} answered` },
+          { name: 'sqlserver encryption', ok: false, detail: `${err.message} (login and views not checked)` },
+        ];
+      }
       if (err.code !== 'SOURCE_LOGIN_FAILED') return [{ name: 'sqlserver reachable', ok: false, detail: `${err.message} (views not checked)` }];
       return [
         { name: 'sqlserver reachable', ok: true, detail: `${target} answered` },
         { name: 'sqlserver login', ok: false, detail: `${err.message} (views not checked)` },
       ];
     }
-    checks.push({ name: 'sqlserver reachable', ok: true, detail: `${target} answered` }, { name: 'sqlserver login', ok: true, detail: `logged in as ${user}` });
+    checks.push(
+      { name: 'sqlserver reachable', ok: true, detail: `${target} answered` },
+      { name: 'sqlserver login', ok: true, detail: `logged in as ${user}` },
+      encryptionCheck(config, inUse),
+    );
     for (const entity of ENTITY_NAMES) checks.push(await columnsCheck(pool, config, entity, target));
     return checks;
   } finally {
     await pool.close().catch(() => undefined);
   }
+}
+
+/** The encryption the login actually went over, in words: an admin should see a clear-text connection. */
+function encryptionCheck(config: SqlServerSourceConfig, inUse: EncryptionInUse | null): DoctorCheck {
+  const name = 'sqlserver encryption';
+  if (inUse?.tls) {
+    const cert = config.trustServerCertificate ? 'server certificate not verified (trustServerCertificate: true)' : 'server certificate verified';
+    return { name, ok: true, detail: `${inUse.tls.protocol ?? 'TLS'} (${inUse.tls.cipher ?? 'cipher unknown'})${config.encrypt === 'strict' ? ', TDS 8.0 strict' : ''}, ${cert}` };
+  }
+  if (config.encrypt === false) return { name, ok: true, detail: 'none: encrypt is false, so the login and the directory cross the network in clear text' };
+  // encrypt: true without TLS cannot log in (encryption.ts); reaching here means the guard failed.
+  return { name, ok: false, detail: `no TLS although encrypt is ${String(config.encrypt)}` };
 }
 
 async function columnsCheck(pool: sql.ConnectionPool, config: SqlServerSourceConfig, entity: EntityName, target: string): Promise<DoctorCheck> {

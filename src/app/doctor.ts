@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { readLockHolder, staleReason } from '../daemon/lock.js';
 import { ConfigError, describeError } from '../errors.js';
+import { createRedactor } from '../log/redact.js';
 
 export interface DoctorCheck {
   readonly name: string;
@@ -43,7 +44,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(...(await guarded('connect', async () => (await import('./doctor-connect.js')).connectChecks(config))));
   checks.push(...folderChecks(config));
   checks.push(lockCheck(config.paths.data, options.lockStaleAfterMs, options.now ?? (() => new Date())));
-  return { ok: checks.every((c) => c.ok), configPath: config.configPath, checks };
+  // Details quote what Connect and SQL Server answered; an answer may echo what it was sent.
+  const { redactString } = createRedactor({ secrets: config.secretValues });
+  return { ok: checks.every((c) => c.ok), configPath: config.configPath, checks: checks.map((c) => ({ ...c, detail: redactString(c.detail) })) };
 }
 
 async function guarded(name: string, run: () => Promise<DoctorCheck[]>): Promise<DoctorCheck[]> {

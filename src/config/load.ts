@@ -77,8 +77,18 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
     paths: { data: abs(config.paths.data), logs: abs(config.paths.logs), journal: abs(config.paths.journal) },
     logging: { ...config.logging, dir: abs(config.logging.dir) },
     configPath,
-    secretValues,
+    secretValues: [...secretValues, ...basicCredentials(config.connect.clientId, config.connect.clientSecret)],
   };
+}
+
+/**
+ * The `id:secret` pairs HTTP Basic sends base64-encoded (as is, and URL-encoded first as RFC 6749
+ * 2.3.1 asks): the redactor treats them as secrets, so base64(id:secret) is caught like the secret.
+ */
+function basicCredentials(clientId: string, clientSecret: string): string[] {
+  if (clientSecret === UNREAD_SECRET) return [];
+  const rfc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+  return [...new Set([`${clientId}:${clientSecret}`, `${rfc(clientId)}:${rfc(clientSecret)}`])];
 }
 
 /** Replaces each secret reference in `raw` by its value (in place) and returns the values. */

@@ -62,3 +62,23 @@ describe('errorFromTokenResponse', () => {
     expect(errorFromTokenResponse({ operation: 'token', status: 429, body: null, retryAfterMs: 10 })).toBeInstanceOf(ConnectRateLimitedError);
   });
 });
+
+describe('answers that echo the request', () => {
+  const basic = Buffer.from('ud-bridge:s3cret-value').toString('base64');
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz';
+
+  it('an API error keeps its code and loses the credentials it quoted', () => {
+    const e = errorFromResponse({ operation: 'addUser', status: 400, body: { error_code: 'ERROR_VALIDATION', error_message: `you sent authorization: Bearer ${jwt} and {"access_token":"${jwt}"}, token ${jwt}` } });
+    expect(e.errorCode).toBe('ERROR_VALIDATION');
+    expect(e.message).not.toContain(jwt.split('.')[2]);
+    expect(e.message).toContain('[redacted]');
+  });
+
+  it('a token endpoint refusal loses the form secret and the Basic header it quoted', () => {
+    const e = errorFromTokenResponse({ operation: 'token', status: 401, body: { error: 'invalid_client', error_description: `got grant_type=client_credentials&client_secret=s3cret-value and Basic ${basic}` } });
+    expect(e.errorCode).toBe('invalid_client');
+    expect(e.message).not.toContain('s3cret-value');
+    expect(e.message).not.toContain(basic);
+  });
+});
+

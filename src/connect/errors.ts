@@ -5,6 +5,7 @@
  * class or on `errorCode`, never on the message.
  */
 import { UdBridgeError } from '../errors.js';
+import { redactPatterns } from '../log/redact.js';
 
 export interface ConnectErrorInit {
   readonly operation: string;
@@ -140,10 +141,19 @@ function readString(body: unknown, key: string): string | null {
   return typeof v === 'string' && v.length > 0 ? v : null;
 }
 
+/**
+ * Text of an answer, redacted where it enters: a server that echoes the request (a gateway, a
+ * hostile endpoint) would otherwise put our credentials into every error built from it.
+ */
+function answerText(body: unknown, key: string): string | null {
+  const v = readString(body, key);
+  return v === null ? null : redactPatterns(v);
+}
+
 /** The one place a non-2xx answer of the API becomes an error. */
 export function errorFromResponse(r: ErrorResponse): ConnectError {
-  const errorCode = readString(r.body, 'error_code') ?? `HTTP_${r.status}`;
-  const apiMessage = readString(r.body, 'error_message');
+  const errorCode = answerText(r.body, 'error_code') ?? `HTTP_${r.status}`;
+  const apiMessage = answerText(r.body, 'error_message');
   const init: ConnectErrorInit = {
     operation: r.operation,
     status: r.status,
@@ -166,8 +176,8 @@ export function errorFromResponse(r: ErrorResponse): ConnectError {
  */
 export function errorFromTokenResponse(r: ErrorResponse): ConnectError {
   if (r.status === 429 || r.status >= 500) return errorFromResponse(r);
-  const errorCode = readString(r.body, 'error') ?? `HTTP_${r.status}`;
-  const description = readString(r.body, 'error_description');
+  const errorCode = answerText(r.body, 'error') ?? `HTTP_${r.status}`;
+  const description = answerText(r.body, 'error_description');
   return new ConnectAuthError({
     operation: r.operation,
     status: r.status,

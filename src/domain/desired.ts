@@ -21,6 +21,17 @@ export interface Grant {
   readonly roles: readonly string[];
 }
 
+/** A tenant and application whose state is left as Connect has it; an absent field matches any. */
+export interface KeptScope {
+  readonly companyKey?: string;
+  readonly applicationId?: string;
+}
+
+/** Whether kept scope `k` covers the grant of `applicationId` at `companyKey`. */
+export function covers(k: KeptScope, companyKey: string, applicationId: string): boolean {
+  return (k.companyKey === undefined || k.companyKey === companyKey) && (k.applicationId === undefined || k.applicationId === applicationId);
+}
+
 export interface DesiredUser {
   readonly userKey: string;
   readonly email: string;
@@ -37,10 +48,11 @@ export interface DesiredUser {
    */
   readonly linkBlocked?: string;
   /**
-   * Why roles are only added, never revoked, for this user: some of the user's role, module or
-   * layout-group rows could not be read, so a missing role may be a typo rather than a revocation.
+   * Where a role, module or layout-group row of this user could not be used (unreadable, not in
+   * the catalog, naming something VUD does not have): the grants there are left exactly as
+   * Connect has them, never recomputed without that row. Usable grants are not repeated here.
    */
-  readonly keepRoles?: string;
+  readonly keepGrants?: readonly KeptScope[];
   /** Sorted by company then application. */
   readonly grants: readonly Grant[];
 }
@@ -52,10 +64,19 @@ export interface DesiredState {
   readonly excludedCompanies: Readonly<Record<string, string>>;
   readonly excludedUsers: Readonly<Record<string, string>>;
   /**
-   * Keys whose source row could not be read (a bad row is skipped, with an issue). Absent from the
-   * snapshot is not removed from VUD: what Connect has for them is left as it is.
+   * What the source could not read, so the planner takes no "no" from it. Absent from the
+   * snapshot is not removed from VUD: what Connect has for these is left as it is.
    */
-  readonly unreadable?: { readonly companies: readonly string[]; readonly users: readonly string[] };
+  readonly unreadable?: {
+    /** Companies and users whose row was skipped (or, for users, whose access could not be used anywhere). */
+    readonly companies: readonly string[];
+    readonly users: readonly string[];
+    /** A company (user) row's key could not be read: no company (user) absent from the source counts as gone. */
+    readonly anyCompany: boolean;
+    readonly anyUser: boolean;
+    /** Applications an unreadable row may still enable on a tenant: none is suspended or deleted this run. */
+    readonly applications: readonly KeptScope[];
+  };
   readonly issues: readonly SourceIssue[];
 }
 

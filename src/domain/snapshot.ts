@@ -72,6 +72,21 @@ export interface SourceIssue {
   readonly message: string;
 }
 
+/**
+ * What a row the source skipped might have said, as far as it could be read; a field that could
+ * not be read is absent and may be anything. The planner keeps whatever such a row could be about:
+ * only a valid row that says "no" removes anything (design.md, Safety).
+ */
+export type UnreadableRow =
+  /** A company, user, program or company-group row; no `key` when the key itself could not be read. */
+  | { readonly entity: 'company' | 'user' | 'program' | 'companyGroup'; readonly key?: string }
+  /** "Company X has program P". */
+  | { readonly entity: 'companyProgram'; readonly companyKey?: string; readonly programKey?: string }
+  /** "Group G has company X": the group's member list is incomplete. */
+  | { readonly entity: 'groupMember'; readonly groupKey?: string }
+  /** A role, module or layout-group row: whose, in which program, where (no scope: anywhere). */
+  | { readonly entity: 'access'; readonly userKey?: string; readonly programKey?: string; readonly scope?: RoleScope };
+
 export interface DirectorySnapshot {
   /** Which source produced it, e.g. `snapshot:config/sample-directory.json` or `sqlserver:vud`. */
   readonly source: string;
@@ -83,6 +98,8 @@ export interface DirectorySnapshot {
   readonly roleAssignments: readonly RoleAssignment[];
   readonly entitlements: readonly UserEntitlement[];
   readonly issues: readonly SourceIssue[];
+  /** One entry per skipped row (beside its issue): what the planner must not take as a "no". */
+  readonly unreadable: readonly UnreadableRow[];
 }
 
 /** The one port every directory source implements. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../errors.js';
+import { createRedactor } from '../log/redact.js';
 import { createJournal } from './writer.js';
 
 let dir: string;
@@ -14,6 +15,15 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const started = { type: 'run.started', runId: 'r1', level: 'info', mode: 'delta', trigger: 'manual', dryRun: false, source: 'snapshot:x.json' } as const;
 
 describe('journal writer', () => {
+  it('writes no known secret and no credential pattern, whatever an event quotes', () => {
+    const journal = createJournal({ dir, redactor: createRedactor({ secrets: ['plain-s3cret'] }) });
+    journal.write({ ...started, source: 'echo: plain-s3cret, Authorization: Bearer abc.def, client_secret=zzz' });
+    const text = readFileSync(journal.path, 'utf8');
+    expect(text).not.toMatch(/plain-s3cret|abc\.def|zzz/);
+    expect(JSON.parse(text).source).toBe('echo: [redacted], Authorization: Bearer [redacted], client_secret=[redacted]');
+  });
+
+
   it('writes one JSON line per event with ts first, visible before write() returns', async () => {
     let t = Date.parse('2025-03-01T10:00:00.000Z');
     const journal = createJournal({ dir: join(dir, 'journal'), now: () => new Date(t) });

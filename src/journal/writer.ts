@@ -8,10 +8,16 @@
 import { closeSync, fdatasync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
+import { createRedactor, type Redactor } from '../log/redact.js';
 import type { Journal, JournalInput } from './events.js';
 
 export interface JournalOptions {
   readonly dir: string;
+  /**
+   * Every event passes through it before it is written: reasons and error messages carry text
+   * from outside (an answer that echoed a secret). Default: the pattern layer only.
+   */
+  readonly redactor?: Redactor;
   /** The clock that stamps `ts` and picks the day's file. */
   readonly now?: () => Date;
 }
@@ -31,6 +37,7 @@ export function journalFileName(day: string): string {
 export function createJournal(options: JournalOptions): JournalWriter {
   const { dir } = options;
   const now = options.now ?? (() => new Date());
+  const redactor = options.redactor ?? createRedactor();
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -62,7 +69,7 @@ export function createJournal(options: JournalOptions): JournalWriter {
       if (closed) throw new StateError('JOURNAL_CLOSED', `journal in ${dir} is closed`, { details: { dir, type: event.type } });
       const ts = now().toISOString();
       // ts first, so a person reading the raw file sees the time at the start of each line.
-      const line = Buffer.from(`${JSON.stringify({ ts, ...event })}\n`, 'utf8');
+      const line = Buffer.from(`${JSON.stringify({ ts, ...(redactor.redactValue(event) as JournalInput) })}\n`, 'utf8');
       const fd = fdFor(ts.slice(0, 10));
       try {
         for (let done = 0; done < line.length; ) done += writeSync(fd, line, done);

@@ -35,6 +35,11 @@ describe('createRedactor', () => {
     );
   });
 
+  it('redacts an HTTP Basic credential even without its header name', () => {
+    const basic = Buffer.from('ud-bridge:anything').toString('base64');
+    expect(r.redactString(`echo: Basic ${basic} was sent`)).toBe(`echo: Basic ${REDACTED} was sent`);
+  });
+
   it('leaves ordinary text alone', () => {
     const text = 'planned 3 ops for tenant 42 (mode=delta, held=0)';
     expect(r.redactString(text)).toBe(text);

@@ -43,6 +43,8 @@ const RULES: readonly Rule[] = [
     replace: (_m, prefix: string, scheme: string | undefined) => `${prefix}${scheme ? `${scheme} ` : ''}${REDACTED}`,
   },
   { pattern: /\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi, replace: `$1 ${REDACTED}` },
+  // HTTP Basic credentials anywhere (a header echoed without its name): base64(id:secret).
+  { pattern: /\b(basic)\s+[A-Za-z0-9+/]{8,}={0,2}/gi, replace: `$1 ${REDACTED}` },
   // JWTs: three base64url parts, the first one a JSON header (`{"` → `eyJ`).
   { pattern: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, replace: REDACTED },
   // Connection strings: `Password=x;`, `Pwd={x;y}`, `password="x"` (ODBC/ADO.NET quoting rules).
@@ -78,9 +80,9 @@ function encodedForms(secret: string): string[] {
   return [...forms].filter((f) => f.length > 0);
 }
 
-function buildSecretPattern(secrets: RedactorOptions['secrets']): RegExp | null {
+function buildSecretPattern(options: RedactorOptions): RegExp | null {
   const forms = new Set<string>();
-  for (const s of secrets ?? []) {
+  for (const s of options.secrets ?? []) {
     if (typeof s === 'string' && s.length > 0) for (const f of encodedForms(s)) forms.add(f);
   }
   if (forms.size === 0) return null;
@@ -91,16 +93,25 @@ function buildSecretPattern(secrets: RedactorOptions['secrets']): RegExp | null 
 
 const MAX_DEPTH = 12;
 
+/**
+ * The pattern layer alone, for text that arrives from outside before any config is at hand (an
+ * error answer of Connect): bearer and Basic credentials, JWTs, connection-string passwords,
+ * `secret=`/`"token":` pairs. Known secret values are the redactor's job on top of this.
+ */
+export function redactPatterns(text: string): string {
+  let out = text;
+  for (const rule of RULES) {
+    rule.pattern.lastIndex = 0;
+    out = out.replace(rule.pattern, rule.replace as (substring: string, ...args: string[]) => string);
+  }
+  return out;
+}
+
 export function createRedactor(options: RedactorOptions = {}): Redactor {
-  const secretPattern = buildSecretPattern(options.secrets);
+  const secretPattern = buildSecretPattern(options);
 
   function redactString(text: string): string {
-    let out = secretPattern === null ? text : text.replace(secretPattern, REDACTED);
-    for (const rule of RULES) {
-      rule.pattern.lastIndex = 0;
-      out = out.replace(rule.pattern, rule.replace as (substring: string, ...args: string[]) => string);
-    }
-    return out;
+    return redactPatterns(secretPattern === null ? text : text.replace(secretPattern, REDACTED));
   }
 
   function redactError(error: Error, seen: WeakSet<object>, depth: number): Record<string, unknown> {

@@ -189,3 +189,38 @@ describe('plan() at size', () => {
     expect(suspend.dependsOn).toEqual(revocations.map((o) => o.id).sort());
   });
 });
+
+describe('plan(): only a valid row that says "no" removes anything', () => {
+  const unreadable = (extra: Partial<NonNullable<DesiredState['unreadable']>>): DesiredState['unreadable'] => ({ companies: [], users: [], anyCompany: false, anyUser: false, applications: [], ...extra });
+  const gone = linkedAccount({ userKey: 'U2', userId: 'acc-2' });
+  const deactivated = linkedAccount({ userKey: 'U3', userId: 'acc-3' });
+
+  it('a user key that cannot be read spares every absent account, said once; a valid "no" still applies', () => {
+    const p = plan(desired({ excludedUsers: { U3: 'user U3 is deactivated in VUD' }, unreadable: unreadable({ anyUser: true }) }), { tenants: [linkedTenant], accounts: [linkedAccount(), gone, deactivated], candidates: {} }, policy);
+    expect(kinds(p)).toEqual(['user.app.unlink:U3', 'user.roles.set:U3@C1/app-a']);
+    expect(p.problems).toEqual([{ entity: { type: 'user', key: '*' }, field: 'key', message: expect.stringMatching(/no user counts as gone in this run: 1 linked account\(s\) absent from VUD are left as they are \(U2\)/) }]);
+  });
+
+  it('a company key that cannot be read spares every absent tenant and the roles there; a deactivated one still goes', () => {
+    const absent = { ...linkedTenant, companyKey: 'C2', tenantId: 't-2' };
+    const closed = { ...linkedTenant, companyKey: 'C3', tenantId: 't-3' };
+    const account = linkedAccount({ grants: [{ companyKey: 'C1', applicationId: 'app-a', roles: ['r1'] }, { companyKey: 'C2', applicationId: 'app-a', roles: ['r2'] }] });
+    const p = plan(desired({ excludedCompanies: { C3: 'company C3 is deactivated in VUD' }, unreadable: unreadable({ anyCompany: true }) }), { tenants: [linkedTenant, absent, closed], accounts: [account], candidates: {} }, policy);
+    expect(kinds(p)).toEqual(['tenant.app.suspend:C3/app-a']);
+    expect(p.problems.map((x) => x.message)).toEqual([expect.stringMatching(/no company counts as gone in this run: .*\(C2\)/)]);
+  });
+
+  it('a kept grant gets no op at all, whatever VUD and Connect say there; other grants of the user are planned', () => {
+    const account = linkedAccount({ grants: [{ companyKey: 'C1', applicationId: 'app-a', roles: ['r1', 'old'] }, { companyKey: 'C1', applicationId: 'app-b', roles: ['x'] }] });
+    const u = { ...desired().users[0]!, keepGrants: [{ companyKey: 'C1', applicationId: 'app-a' }] };
+    const p = plan(desired({ users: [u] }), { tenants: [linkedTenant], accounts: [account], candidates: {} }, policy);
+    expect(kinds(p)).toEqual(['user.roles.set:U1@C1/app-b']);
+  });
+
+  it('an application an unreadable row may enable is not suspended', () => {
+    const tenant = { ...linkedTenant, applications: { 'app-a': 'active' as const, 'app-b': 'active' as const } };
+    const observed = { tenants: [tenant], accounts: [linkedAccount()], candidates: {} };
+    expect(plan(desired({ unreadable: unreadable({ applications: [{ companyKey: 'C1' }] }) }), observed, policy).ops).toEqual([]);
+    expect(kinds(plan(desired({ unreadable: unreadable({ applications: [{ companyKey: 'C2' }] }) }), observed, policy))).toEqual(['tenant.app.suspend:C1/app-b']);
+  });
+});

@@ -3,7 +3,7 @@
  * clock, no logger, no I/O, inputs never mutated. Ops refer to objects by VUD key; the executor
  * resolves Connect ids when it applies them.
  */
-import type { DesiredState, DesiredTenant, DesiredUser, Grant, ObservedAccount, ObservedState, ObservedTenant, TenantCandidate } from '../domain/desired.js';
+import { covers, type DesiredState, type DesiredTenant, type DesiredUser, type Grant, type ObservedAccount, type ObservedState, type ObservedTenant, type TenantCandidate } from '../domain/desired.js';
 import { opId, type Drift, type Op, type OpKind, type OpTarget, type Plan } from '../domain/plan.js';
 
 export interface PlanPolicy {
@@ -124,9 +124,11 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
   /** Companies that have (or will have, after this plan) a tenant ud-bridge may use. */
   const usable = new Set<string>();
 
+  // An application an unreadable row may still enable is not removed from a tenant this run.
+  const appKept = (companyKey: string, app: string) => (desired.unreadable?.applications ?? []).some((k) => covers(k, companyKey, app));
   for (const t of desired.tenants) {
     const obs = obsTenants.get(t.companyKey);
-    if (obs) planLinkedTenant(b, t, obs, managed, removals);
+    if (obs) planLinkedTenant(b, t, obs, managed, removals, appKept);
     else planNewTenant(b, t, observed.candidates[t.companyKey] ?? { hard: [], soft: [] }, policy);
     if (obs || b.has(opId('tenant.create', company(t.companyKey))) || b.has(opId('tenant.link', company(t.companyKey)))) {
       usable.add(t.companyKey);
@@ -134,35 +136,54 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
   }
 
   // A row the source could not read says nothing about what VUD wants: revoking or unlinking on
-  // its account, or stopping applications on its tenant, would punish a typo with lost access.
+  // its account, or stopping applications on its tenant, would punish a typo with lost access. A
+  // row whose key could not be read may be any absent one: then nothing of that type is gone.
   const unreadableUsers = new Set(desired.unreadable?.users ?? []);
   const unreadableCompanies = new Set(desired.unreadable?.companies ?? []);
   const desiredUsers = new Map(desired.users.map((u) => [u.userKey, u]));
+  const presentCompanies = new Set([...desired.tenants.map((t) => t.companyKey), ...Object.keys(desired.excludedCompanies)]);
+  const companyUnreadable = (key: string) => unreadableCompanies.has(key) || (desired.unreadable?.anyCompany === true && !presentCompanies.has(key));
   // A suspended application keeps its grants and refuses role changes: revoke nothing there.
   const suspended = new Set(observed.tenants.flatMap((t) => Object.entries(t.applications).filter(([, s]) => s === 'suspended').map(([app]) => grantKey({ companyKey: t.companyKey, applicationId: app }))));
-  const context: UserContext = { usable, unreadableCompanies, suspended };
+  const context: UserContext = { usable, companyUnreadable, suspended };
   for (const u of desired.users) planUser(b, u, obsAccounts.get(u.userKey), context);
+  const sparedUsers: string[] = [];
   for (const acc of observed.accounts) {
     if (desiredUsers.has(acc.userKey) || !acc.linked) continue;
     if (unreadableUsers.has(acc.userKey)) {
-      b.problems.push({ entity: { type: 'user', key: acc.userKey }, field: '(row)', message: `the VUD row of user ${acc.userKey} could not be read; its Connect account ${acc.userId} and roles are left as they are until it can` });
+      b.problems.push({ entity: { type: 'user', key: acc.userKey }, field: '(row)', message: `the VUD rows of user ${acc.userKey} could not be read or used; its Connect account ${acc.userId} and roles are left as they are until they can` });
+      continue;
+    }
+    if (desired.unreadable?.anyUser && !Object.hasOwn(desired.excludedUsers, acc.userKey)) {
+      sparedUsers.push(acc.userKey);
       continue;
     }
     planGoneUser(b, acc, desired.excludedUsers[acc.userKey] ?? `user ${acc.userKey} is no longer in VUD`, context);
   }
+  if (sparedUsers.length) {
+    b.problems.push({ entity: { type: 'user', key: '*' }, field: 'key', message: `a user row's key could not be read, so no user counts as gone in this run: ${sparedUsers.length} linked account(s) absent from VUD are left as they are (${sparedUsers.join(', ')})` });
+  }
 
   // Tenants of companies that are gone: stop their applications after the roles there are revoked.
   const desiredTenants = new Set(desired.tenants.map((t) => t.companyKey));
+  const sparedCompanies: string[] = [];
   for (const obs of observed.tenants) {
     if (desiredTenants.has(obs.companyKey)) continue;
     if (unreadableCompanies.has(obs.companyKey)) {
       b.problems.push({ entity: { type: 'company', key: obs.companyKey }, field: '(row)', message: `the VUD row of company ${obs.companyKey} could not be read; its tenant ${obs.tenantId}, applications and roles there are left as they are until it can` });
       continue;
     }
+    if (companyUnreadable(obs.companyKey)) {
+      sparedCompanies.push(obs.companyKey);
+      continue;
+    }
     const why = desired.excludedCompanies[obs.companyKey] ?? `company ${obs.companyKey} is no longer in VUD`;
     for (const [app, status] of Object.entries(obs.applications)) {
       if (managed.has(app)) removals.push({ obs, app, status, why });
     }
+  }
+  if (sparedCompanies.length) {
+    b.problems.push({ entity: { type: 'company', key: '*' }, field: 'key', message: `a company row's key could not be read, so no company counts as gone in this run: the tenants of ${sparedCompanies.length} compan${sparedCompanies.length === 1 ? 'y' : 'ies'} absent from VUD keep their applications and roles (${sparedCompanies.join(', ')})` });
   }
 
   // Last, once every role op exists: each removal waits for the revocations on its application.
@@ -259,7 +280,7 @@ interface Removal {
   readonly why: string;
 }
 
-function planLinkedTenant(b: PlanBuilder, t: DesiredTenant, obs: ObservedTenant, managed: Set<string>, removals: Removal[]): void {
+function planLinkedTenant(b: PlanBuilder, t: DesiredTenant, obs: ObservedTenant, managed: Set<string>, removals: Removal[], appKept: (companyKey: string, app: string) => boolean): void {
   const diff = changedFields(t, obs);
   if (diff) {
     b.add('tenant.update', { type: 'company', companyKey: t.companyKey, tenantId: obs.tenantId }, {
@@ -284,7 +305,7 @@ function planLinkedTenant(b: PlanBuilder, t: DesiredTenant, obs: ObservedTenant,
     }
   }
   for (const [app, status] of Object.entries(obs.applications)) {
-    if (managed.has(app) && !t.applications.includes(app)) {
+    if (managed.has(app) && !t.applications.includes(app) && !appKept(t.companyKey, app)) {
       removals.push({ obs, app, status, why: `program for ${app} was removed from company ${t.companyKey}` });
     }
   }
@@ -320,12 +341,13 @@ function grantKey(g: { companyKey: string; applicationId: string }): string {
 interface UserContext {
   /** Companies that have, or will have after this plan, a tenant ud-bridge may use. */
   readonly usable: ReadonlySet<string>;
-  readonly unreadableCompanies: ReadonlySet<string>;
+  /** Whether what Connect has at a company is left alone: its row, or maybe its key, could not be read. */
+  readonly companyUnreadable: (companyKey: string) => boolean;
   /** `grantKey`s of applications suspended on their tenant. */
   readonly suspended: ReadonlySet<string>;
 }
 
-function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefined, { usable, unreadableCompanies, suspended }: UserContext): void {
+function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefined, { usable, companyUnreadable, suspended }: UserContext): void {
   const target: OpTarget = { type: 'user', userKey: u.userKey, ...(acc ? { userId: acc.userId } : {}) };
   let userOp: string | undefined;
 
@@ -382,14 +404,14 @@ function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefin
     const want = wanted.get(key);
     const have = observedGrants.get(key);
     const g = (want ?? have)!;
-    if (unreadableCompanies.has(g.companyKey)) continue;
+    if (companyUnreadable(g.companyKey)) continue;
+    // A row of this user that could not be used may be about this grant: never recomputed without it.
+    if (u.keepGrants?.some((k) => covers(k, g.companyKey, g.applicationId))) continue;
     if (!want && suspended.has(key)) continue; // kept while suspended; revoked if it is ever resumed
     if (!want && !usable.has(g.companyKey) && !have?.roles.length) continue;
     const haveRoles = have?.roles ?? [];
-    // With unreadable rows, a role missing from VUD may be a typo: add, never revoke.
-    const wantRoles = u.keepRoles ? [...new Set([...(want?.roles ?? []), ...haveRoles])].sort() : (want?.roles ?? []);
     const gone = want ? null : `user ${u.userKey} no longer has roles for ${g.applicationId} at company ${g.companyKey} in VUD`;
-    planRoles(b, u.userKey, acc?.userId, g, haveRoles, wantRoles, userOp, u.keepRoles && haveRoles.length ? `${gone ?? `roles of ${u.userKey} for ${g.applicationId} at company ${g.companyKey} differ from VUD`}; revocations held back: ${u.keepRoles}` : gone);
+    planRoles(b, u.userKey, acc?.userId, g, haveRoles, want?.roles ?? [], userOp, gone);
   }
 }
 
@@ -408,12 +430,12 @@ function planRoles(b: PlanBuilder, userKey: string, userId: string | undefined, 
   });
 }
 
-function planGoneUser(b: PlanBuilder, acc: ObservedAccount, why: string, { unreadableCompanies, suspended }: UserContext): void {
-  const held = acc.grants.filter((g) => g.roles.length > 0 && unreadableCompanies.has(g.companyKey));
+function planGoneUser(b: PlanBuilder, acc: ObservedAccount, why: string, { companyUnreadable, suspended }: UserContext): void {
+  const held = acc.grants.filter((g) => g.roles.length > 0 && companyUnreadable(g.companyKey));
   // Grants under a suspended application cannot be changed until it is resumed.
   const frozen = acc.grants.filter((g) => g.roles.length > 0 && suspended.has(grantKey(g)));
   const revokes = acc.grants
-    .filter((g) => g.roles.length > 0 && !unreadableCompanies.has(g.companyKey) && !suspended.has(grantKey(g)))
+    .filter((g) => g.roles.length > 0 && !companyUnreadable(g.companyKey) && !suspended.has(grantKey(g)))
     .map((g) => planRoles(b, acc.userKey, acc.userId, g, g.roles, [], undefined, why));
   if (frozen.length > 0) {
     // Unlinking now would forget those grants, and a later resume would give the access back.

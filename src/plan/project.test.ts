@@ -34,6 +34,7 @@ function snapshot(extra: Partial<DirectorySnapshot> = {}): DirectorySnapshot {
     ],
     entitlements: [{ userKey: 'U1', programKey: 'VB', kind: 'module', name: 'Payroll' }],
     issues: [],
+    unreadable: [],
     ...extra,
   };
 }
@@ -97,5 +98,57 @@ describe('project()', () => {
     const copy = structuredClone(s);
     expect(project(s, mapping)).toEqual(project(s, mapping));
     expect(s).toEqual(copy);
+  });
+});
+
+describe('project(): only a valid row that says "no" removes anything', () => {
+  const sales = (userKey: string, companyKey: string) => ({ userKey, programKey: 'VB', role: 'Sales', scope: { kind: 'company' as const, companyKey } });
+
+  it('a row whose key cannot be read marks every absent row of that type as maybe present', () => {
+    const d = project(snapshot({ unreadable: [{ entity: 'user' }, { entity: 'company' }, { entity: 'user', key: 'U7' }] }), mapping);
+    expect(d.unreadable).toMatchObject({ anyUser: true, anyCompany: true, users: ['U7'], companies: [] });
+  });
+
+  it('a role outside the catalog keeps that tenant and application as they are, and only those', () => {
+    const d = project(snapshot({ roleAssignments: [{ ...sales('U1', 'C1'), role: 'Sales ' }, sales('U1', 'C2'), sales('U1', 'C1')] }), mapping);
+    expect(d.users[0]!.keepGrants).toEqual([{ companyKey: 'C1', applicationId: 'visma-business' }]);
+    // The kept grant is not in the wanted ones at all: the planner leaves it exactly as Connect has it.
+    expect(d.users[0]!.grants.map((g) => g.companyKey)).toEqual(['C2']);
+    expect(d.issues[0]!.message).toMatch(/"Sales " is not in the role catalog of visma-business; U1's roles for visma-business at C1 are left as they are/);
+  });
+
+  it('a user with no usable access but an unusable row is left as Connect has it, not excluded', () => {
+    const d = project(snapshot({ roleAssignments: [{ ...sales('U1', 'C1'), role: 'Slaes' }], entitlements: [] }), mapping);
+    expect(d.users).toEqual([]);
+    expect(d.excludedUsers).toEqual({});
+    expect(d.unreadable!.users).toEqual(['U1']);
+  });
+
+  it('an unreadable role row keeps what it may be about: its program and scope as far as they read', () => {
+    const kept = (row: DirectorySnapshot['unreadable'][number]) => project(snapshot({ unreadable: [row] }), mapping).users[0]?.keepGrants;
+    expect(kept({ entity: 'access', userKey: 'U1', programKey: 'VB', scope: { kind: 'company', companyKey: 'C1' } })).toEqual([{ companyKey: 'C1', applicationId: 'visma-business' }]);
+    // Every visma-business grant of U1 kept, and U1 has no other: left as Connect has it.
+    expect(project(snapshot({ unreadable: [{ entity: 'access', userKey: 'U1', programKey: 'VB' }] }), mapping).unreadable!.users).toEqual(['U1']);
+    expect(kept({ entity: 'access', userKey: 'U1', programKey: 'XX' })).toBeUndefined(); // VUD's program, not ours
+    expect(project(snapshot({ unreadable: [{ entity: 'access', userKey: 'U1', programKey: 'VBB' }] }), mapping).unreadable!.users).toEqual(['U1']); // maybe ours: everything kept
+    expect(kept({ entity: 'access', programKey: 'VB', scope: { kind: 'company', companyKey: 'C2' } })).toEqual([{ companyKey: 'C2', applicationId: 'visma-business' }]); // whose: anyone's
+  });
+
+  it('a group missing a member grants at the members it lists and keeps the application everywhere else', () => {
+    const d = project(snapshot({ unreadable: [{ entity: 'groupMember', groupKey: 'G' }], roleAssignments: [{ ...sales('U1', 'C1'), scope: { kind: 'group', groupKey: 'G' } }], groups: [{ key: 'G', name: 'G', companyKeys: ['C1'] }] }), mapping);
+    expect(d.users[0]!.grants.map((g) => g.companyKey)).toEqual(['C1']);
+    expect(d.users[0]!.keepGrants).toEqual([{ companyKey: 'C2', applicationId: 'visma-business' }]);
+  });
+
+  it('references SQL Server does not check become unusable rows here: unknown program, company or group member', () => {
+    const d = project(snapshot({
+      companyPrograms: [{ companyKey: 'C1', programKey: 'VB' }, { companyKey: 'C2', programKey: 'VBB' }],
+      groups: [{ key: 'G', name: 'G', companyKeys: ['C1', 'C404'] }],
+      roleAssignments: [sales('U1', 'C1'), { ...sales('U1', 'C1'), programKey: 'VBB' }],
+    }), mapping);
+    expect(d.unreadable!.applications).toEqual([{ companyKey: 'C2' }]);
+    expect(d.users).toEqual([]); // its only role may be in any program at C1: nothing there is recomputed
+    expect(d.unreadable!.users).toEqual(['U1']);
+    expect(d.issues.map((i) => `${i.entity}:${i.key}`)).toEqual(['companyProgram:C2/VBB', 'groupMember:G/C404', 'user:U1']);
   });
 });

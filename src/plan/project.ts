@@ -2,9 +2,13 @@
  * project(): the on-prem snapshot → the Connect state ud-bridge wants. Pure: no clock, no I/O.
  * Group-scope roles expand to every in-scope company of the group; modules and layout groups
  * become roles through the name map on every tenant where the user has a role in that program.
+ *
+ * Only a valid row that says "no" removes anything: whatever a row that could not be read or used
+ * might have been about is marked kept (DesiredState.unreadable, DesiredUser.keepGrants), so the
+ * planner leaves it exactly as Connect has it instead of reading the row's absence as a "no".
  */
-import type { DesiredState, DesiredTenant, DesiredUser, Grant } from '../domain/desired.js';
-import type { DirectorySnapshot, SourceIssue, User } from '../domain/snapshot.js';
+import { covers, type DesiredState, type DesiredTenant, type DesiredUser, type Grant, type KeptScope } from '../domain/desired.js';
+import type { DirectorySnapshot, RoleScope, SourceIssue, User } from '../domain/snapshot.js';
 import { inScope, type ScopeFilter } from './glob.js';
 
 export interface Mapping {
@@ -14,9 +18,6 @@ export interface Mapping {
   readonly ownsTwoStep: boolean;
   readonly ownsEmailChangeAllowed: boolean;
 }
-
-/** Issue entities that are a whole user, company or group row rather than one of a user's roles. */
-const USER_ROW_ENTITIES = new Set(['user', 'company', 'companyGroup', 'program', 'companyProgram', 'groupMember', 'ud_bridge.Users', 'ud_bridge.Companies', 'ud_bridge.CompanyGroups', 'ud_bridge.CompanyGroupMembers', 'ud_bridge.Programs', 'ud_bridge.CompanyPrograms']);
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
 
@@ -33,11 +34,19 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
     else tenantKeys.add(c.key);
   }
 
+  const unread = readUnreadable(snapshot, mapping);
   const enabled = new Map<string, Set<string>>(); // companyKey → program keys
   for (const cp of snapshot.companyPrograms) {
+    if (!unread.knownPrograms.has(cp.programKey)) {
+      // A key VUD has no program for may be a typo of ours: the company keeps its applications.
+      issues.push({ entity: 'companyProgram', key: `${cp.companyKey}/${cp.programKey}`, field: 'programs', message: `company ${cp.companyKey} lists unknown program ${cp.programKey}; its applications are left as they are` });
+      unread.applications.push({ companyKey: cp.companyKey });
+      continue;
+    }
     if (!enabled.has(cp.companyKey)) enabled.set(cp.companyKey, new Set());
     enabled.get(cp.companyKey)!.add(cp.programKey);
   }
+  const appKept = (companyKey: string, applicationId: string) => unread.applications.some((k) => covers(k, companyKey, applicationId));
 
   const tenants: DesiredTenant[] = [...tenantKeys].sort().map((key) => {
     const c = companies.get(key)!;
@@ -52,15 +61,48 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
   });
 
   const groups = new Map(snapshot.groups.map((g) => [g.key, g]));
+  for (const g of snapshot.groups) {
+    for (const c of g.companyKeys.filter((k) => !companies.has(k))) {
+      issues.push({ entity: 'groupMember', key: `${g.key}/${c}`, field: 'companies', message: `company group ${g.key} lists unknown company ${c}; roles through the group are left as they are` });
+      unread.partialGroups.add(g.key);
+    }
+  }
+  /**
+   * Companies a role scope reaches; null when that cannot be known (a company or group VUD has no
+   * row for). A group missing members reaches its listed ones, and `elsewhere` marks every other
+   * tenant as perhaps reached too.
+   */
+  const reach = (scope: RoleScope): { companies: readonly string[]; elsewhere: boolean } | null => {
+    if (scope.kind === 'company') return companies.has(scope.companyKey) ? { companies: [scope.companyKey], elsewhere: false } : null;
+    const g = groups.get(scope.groupKey);
+    return g ? { companies: g.companyKeys, elsewhere: unread.anyGroupPartial || unread.partialGroups.has(g.key) } : null;
+  };
+  /** The tenants a reach may touch beyond the companies it names, kept for `applicationId`. */
+  const keptElsewhere = (named: readonly string[], applicationId: string): KeptScope[] =>
+    [...tenantKeys].filter((c) => !named.includes(c)).map((companyKey) => ({ companyKey, applicationId }));
+  /** Where an unusable row of `programKey` at `scope` may have granted something; null: not ours. */
+  const keptFor = (programKey: string | undefined, scope: RoleScope | undefined): KeptScope[] | null => {
+    const app = unread.applicationOf(programKey);
+    if (app === null) return null;
+    const where = scope === undefined ? null : reach(scope);
+    if (where === null || (where.elsewhere && app.applicationId === undefined)) return [app];
+    const named = where.companies.filter((c) => tenantKeys.has(c)).map((companyKey) => ({ companyKey, ...app }));
+    return where.elsewhere ? [...named, ...keptElsewhere(where.companies, app.applicationId!)] : named;
+  };
+  const keptByUser = new Map<string, KeptScope[]>();
+  const keptForAll: KeptScope[] = [];
+  for (const row of unread.access) {
+    const kept = keptFor(row.programKey, row.scope);
+    if (kept === null) continue;
+    if (row.userKey === undefined) keptForAll.push(...kept);
+    else keptByUser.set(row.userKey, [...(keptByUser.get(row.userKey) ?? []), ...kept]);
+  }
+
   const rolesByUser = groupBy(snapshot.roleAssignments, (r) => r.userKey);
   const entitlementsByUser = groupBy(snapshot.entitlements, (e) => e.userKey);
 
   const users: DesiredUser[] = [];
-  const partialUsers: string[] = [];
-  // Role, module and layout-group rows that a source skipped are keyed `<user key>/…` by every source.
-  const rowsWithIssues = new Set(
-    snapshot.issues.filter((i) => !USER_ROW_ENTITIES.has(i.entity) && i.key.includes('/')).map((i) => i.key.slice(0, i.key.indexOf('/'))),
-  );
+  const unusableUsers: string[] = [];
   for (const user of [...snapshot.users].sort((a, b) => cmp(a.key, b.key))) {
     if (!user.active) {
       excludedUsers[user.key] = `user ${user.key} is deactivated in VUD`;
@@ -70,36 +112,42 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       excludedUsers[user.key] = `user ${user.key} is outside the configured scope`;
       continue;
     }
-    let partial = rowsWithIssues.has(user.key);
-    const problem = (field: string, message: string, unreadable = false) => {
-      // A reference that does not resolve may be a typo; a role at a company without the program is not.
-      if (unreadable) partial = true;
-      issues.push({ entity: 'user', key: user.key, field, message });
-    };
+    const kept: KeptScope[] = [...(keptByUser.get(user.key) ?? []), ...keptForAll];
+    const problem = (field: string, message: string) => issues.push({ entity: 'user', key: user.key, field, message });
 
     const sets = new Map<string, { companyKey: string; applicationId: string; roles: Set<string>; programKey: string }>();
     for (const ra of rolesByUser.get(user.key) ?? []) {
       const program = programOf(mapping, ra.programKey);
-      if (!program) continue; // not one of ours: another integration's business
-      const where =
-        ra.scope.kind === 'company'
-          ? companies.has(ra.scope.companyKey)
-            ? [ra.scope.companyKey]
-            : null
-          : (groups.get(ra.scope.groupKey)?.companyKeys ?? null);
-      if (where === null) {
-        const ref = ra.scope.kind === 'company' ? `company ${ra.scope.companyKey}` : `company group ${ra.scope.groupKey}`;
-        problem('roles', `role "${ra.role}" in program ${ra.programKey} refers to unknown ${ref}; role skipped`, true);
+      if (!program) {
+        // Not one of ours is another integration's business; a program VUD does not know may be a typo of ours.
+        if (!unread.knownPrograms.has(ra.programKey)) {
+          kept.push(...(keptFor(ra.programKey, ra.scope) ?? []));
+          problem('roles', `role "${ra.role}" is in program ${ra.programKey}, which VUD does not have; ${user.key}'s roles there are left as they are`);
+        }
         continue;
       }
+      const reached = reach(ra.scope);
+      if (reached === null) {
+        const ref = ra.scope.kind === 'company' ? `company ${ra.scope.companyKey}` : `company group ${ra.scope.groupKey}`;
+        kept.push({ applicationId: program.applicationId });
+        problem('roles', `role "${ra.role}" in program ${ra.programKey} refers to unknown ${ref}; ${user.key}'s roles for ${program.applicationId} are left as they are`);
+        continue;
+      }
+      // A group that lists a company VUD does not have may mean any other: nothing revoked there.
+      if (reached.elsewhere) kept.push(...keptElsewhere(reached.companies, program.applicationId));
+      const where = reached.companies;
       if (program.roles && !program.roles.includes(ra.role)) {
-        problem('roles', `role "${ra.role}" is not in the role catalog of ${program.applicationId}; role skipped`);
+        const at = where.filter((c) => tenantKeys.has(c));
+        kept.push(...at.map((companyKey) => ({ companyKey, applicationId: program.applicationId })));
+        problem('roles', `role "${ra.role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId}${at.length ? ` at ${at.join(', ')}` : ''} are left as they are`);
         continue;
       }
       for (const companyKey of where) {
         if (!tenantKeys.has(companyKey)) continue;
         if (!enabled.get(companyKey)?.has(ra.programKey)) {
-          if (ra.scope.kind === 'company') {
+          if (appKept(companyKey, program.applicationId)) kept.push({ companyKey, applicationId: program.applicationId });
+          else if (ra.scope.kind === 'company') {
+            // Not a typo: the program is validly off there.
             problem('roles', `role "${ra.role}" in program ${ra.programKey} at company ${companyKey}, where that program is not enabled; role skipped`);
           }
           continue;
@@ -112,28 +160,36 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
 
     for (const ent of entitlementsByUser.get(user.key) ?? []) {
       const program = programOf(mapping, ent.programKey);
-      if (!program) continue;
+      if (!program) {
+        if (!unread.knownPrograms.has(ent.programKey)) {
+          kept.push(...(keptFor(ent.programKey, undefined) ?? []));
+          problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${ent.name}" is in program ${ent.programKey}, which VUD does not have; ${user.key}'s roles there are left as they are`);
+        }
+        continue;
+      }
       const role = (ent.kind === 'module' ? mapping.roleNames.module : mapping.roleNames.layout).replaceAll('{name}', ent.name);
       if (program.roles && !program.roles.includes(role)) {
-        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; skipped`);
+        kept.push({ applicationId: program.applicationId });
+        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId} are left as they are`);
         continue;
       }
       for (const s of sets.values()) if (s.programKey === ent.programKey) s.roles.add(role);
     }
 
     const grants: Grant[] = [...sets.values()]
+      .filter((s) => !kept.some((k) => covers(k, s.companyKey, s.applicationId)))
       .map((s) => ({ companyKey: s.companyKey, applicationId: s.applicationId, roles: [...s.roles].sort() }))
       .sort((a, b) => cmp(a.companyKey, b.companyKey) || cmp(a.applicationId, b.applicationId));
     if (grants.length === 0) {
-      // No readable access anywhere: with unreadable role rows that says nothing, so leave the
-      // user as Connect has it; otherwise nothing to link, and any earlier access is revoked.
-      if (partial) partialUsers.push(user.key);
+      // No usable access anywhere: with unusable rows that says nothing, so leave the user as
+      // Connect has it; otherwise nothing to link, and any earlier access is revoked.
+      if (kept.length) unusableUsers.push(user.key);
       else excludedUsers[user.key] = `user ${user.key} has no role in any company in scope`;
       continue;
     }
 
     const desired = desiredUser(user, grants, mapping);
-    users.push(partial ? { ...desired, keepRoles: `some role, module or layout-group rows of ${user.key} could not be read (see the journal)` } : desired);
+    users.push(kept.length ? { ...desired, keepGrants: dedupe(kept) } : desired);
   }
 
   return {
@@ -141,15 +197,77 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
     users: blockUnsafeEmails(users, issues),
     excludedCompanies,
     excludedUsers,
-    unreadable: { companies: unreadableKeys(snapshot, 'company', snapshot.companies), users: [...unreadableKeys(snapshot, 'user', snapshot.users), ...partialUsers].sort() },
+    unreadable: {
+      companies: [...unread.companies].sort(),
+      users: [...new Set([...unread.users, ...unusableUsers])].sort(),
+      anyCompany: unread.anyCompany,
+      anyUser: unread.anyUser,
+      applications: dedupe(unread.applications),
+    },
     issues,
   };
 }
 
-/** Keys of rows the source skipped as bad: named by an issue of that entity, and not in the snapshot. */
-function unreadableKeys(snapshot: DirectorySnapshot, entity: 'company' | 'user', kept: readonly { key: string }[]): string[] {
-  const present = new Set(kept.map((k) => k.key));
-  return [...new Set(snapshot.issues.filter((i) => i.entity === entity && !present.has(i.key)).map((i) => i.key))].sort();
+/** The snapshot's skipped rows, sorted into what each may have been about. */
+function readUnreadable(snapshot: DirectorySnapshot, mapping: Mapping) {
+  const out = {
+    companies: new Set<string>(),
+    users: new Set<string>(),
+    anyCompany: false,
+    anyUser: false,
+    /** Program keys VUD has a row for, readable or not: a key outside these may be a typo of ours. */
+    knownPrograms: new Set(snapshot.programs.map((p) => p.key)),
+    partialGroups: new Set<string>(),
+    anyGroupPartial: false,
+    applications: [] as KeptScope[],
+    access: [] as Extract<DirectorySnapshot['unreadable'][number], { entity: 'access' }>[],
+    /** The applications a program key may stand for: one of ours, none (VUD's, not ours), or any. */
+    applicationOf(programKey: string | undefined): KeptScope | null {
+      if (programKey === undefined) return {};
+      const program = programOf(mapping, programKey);
+      if (program) return { applicationId: program.applicationId };
+      return out.knownPrograms.has(programKey) ? null : {};
+    },
+  };
+  for (const row of snapshot.unreadable) if (row.entity === 'program' && row.key !== undefined) out.knownPrograms.add(row.key);
+  for (const row of snapshot.unreadable) {
+    switch (row.entity) {
+      case 'company':
+        if (row.key === undefined) out.anyCompany = true;
+        else out.companies.add(row.key);
+        break;
+      case 'user':
+        if (row.key === undefined) out.anyUser = true;
+        else out.users.add(row.key);
+        break;
+      case 'program': {
+        // No program counts as gone: its application stays on every tenant this run.
+        const app = row.key === undefined ? {} : out.applicationOf(row.key);
+        if (app) out.applications.push(app);
+        break;
+      }
+      case 'companyProgram': {
+        const app = out.applicationOf(row.programKey);
+        if (app) out.applications.push({ ...(row.companyKey === undefined ? {} : { companyKey: row.companyKey }), ...app });
+        break;
+      }
+      case 'groupMember':
+        if (row.groupKey === undefined) out.anyGroupPartial = true;
+        else out.partialGroups.add(row.groupKey);
+        break;
+      case 'companyGroup':
+        break; // a role naming a group VUD does not have is an unusable role, below
+      case 'access':
+        out.access.push(row);
+        break;
+    }
+  }
+  return out;
+}
+
+function dedupe(scopes: readonly KeptScope[]): KeptScope[] {
+  const seen = new Map(scopes.map((k) => [`${k.companyKey ?? '*'}\u0000${k.applicationId ?? '*'}`, k]));
+  return [...seen.entries()].sort(([a], [b]) => cmp(a, b)).map(([, k]) => k);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { AppStatus, Grant, ObservedAccount, ObservedTenant } from '../domai
 import type { HeldOp, Op } from '../domain/plan.js';
 import type { RunSummary } from '../domain/run.js';
 import { StateError } from '../errors.js';
+import { createRedactor, type Redactor } from '../log/redact.js';
 import { MIGRATIONS } from './schema.js';
 
 export interface TenantRecord {
@@ -46,12 +47,23 @@ export interface StoredHeldOp extends HeldOp {
 
 type Row = Record<string, unknown>;
 
+export interface StateStoreOptions {
+  /**
+   * Applied to text from outside (run errors, intent results, held ops) before it is stored, so
+   * a secret an answer echoed never reaches the database file. Default: the pattern layer only.
+   */
+  readonly redactor?: Redactor;
+}
+
 export class StateStore {
   private readonly statements = new Map<string, Database.Statement>();
 
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly redactor: Redactor,
+  ) {}
 
-  static open(dataDir: string): StateStore {
+  static open(dataDir: string, options: StateStoreOptions = {}): StateStore {
     try {
       mkdirSync(dataDir, { recursive: true });
       const db = new Database(join(dataDir, 'state.sqlite'));
@@ -62,7 +74,7 @@ export class StateStore {
       for (const [i, sql] of MIGRATIONS.entries()) {
         if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
       }
-      return new StateStore(db);
+      return new StateStore(db, options.redactor ?? createRedactor());
     } catch (e) {
       if (e instanceof StateError) throw e;
       throw new StateError('STATE_OPEN_FAILED', `could not open the state database in ${dataDir}: ${(e as Error).message}`, { cause: e });
@@ -240,7 +252,7 @@ export class StateStore {
         dryRun: s.dryRun ? 1 : 0,
         counts: JSON.stringify(s.counts),
         sourceCounts: JSON.stringify(s.sourceCounts),
-        error: s.error ? JSON.stringify(s.error) : null,
+        error: s.error ? this.json(s.error) : null,
       });
   }
 
@@ -270,7 +282,7 @@ export class StateStore {
     this.db.transaction(() => {
       // A newer plan supersedes what earlier runs held: approve always re-plans anyway.
       this.stmt(`UPDATE held_ops SET status = 'superseded' WHERE status = 'held' AND run_id <> ?`).run(runId);
-      for (const h of held) insert.run(runId, h.op.id, JSON.stringify(h.op), h.gate);
+      for (const h of held) insert.run(runId, h.op.id, this.json(h.op), h.gate);
     })();
   }
 
@@ -289,12 +301,17 @@ export class StateStore {
 
   beginIntent(runId: string, opId: string, kind: string, targetKey: string, detail: unknown = null): number {
     const r = this.stmt('INSERT INTO intents (run_id, op_id, kind, target_key, started_at, detail) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(runId, opId, kind, targetKey, new Date().toISOString(), JSON.stringify(detail));
+      .run(runId, opId, kind, targetKey, new Date().toISOString(), this.json(detail));
     return Number(r.lastInsertRowid);
   }
 
   finishIntent(id: number, outcome: string, result: unknown): void {
-    this.stmt('UPDATE intents SET finished_at = ?, outcome = ?, result = ? WHERE id = ?').run(new Date().toISOString(), outcome, JSON.stringify(result ?? null), id);
+    this.stmt('UPDATE intents SET finished_at = ?, outcome = ?, result = ? WHERE id = ?').run(new Date().toISOString(), outcome, this.json(result ?? null), id);
+  }
+
+  /** JSON of a value that may carry text from outside, redacted first. */
+  private json(value: unknown): string {
+    return JSON.stringify(this.redactor.redactValue(value));
   }
 
   openIntents(): Intent[] {

@@ -12,7 +12,8 @@ describe('config files', () => {
     expect(embedded.source.type).toBe('snapshot');
     const example = loadConfig({ path: join(ROOT, 'config', 'ud-bridge.example.yaml'), env: { UD_BRIDGE_SQL_PASSWORD: 'x', UD_BRIDGE_CONNECT_SECRET: 'y', UD_BRIDGE_DAEMON_TOKEN: 'a-token-of-16-chars' } });
     expect(example.source.type).toBe('sqlserver');
-    expect(example.secretValues).toEqual(['y', 'a-token-of-16-chars', 'x']);
+    // And the `id:secret` pair HTTP Basic sends, so base64(id:secret) is redacted like the secret.
+    expect(example.secretValues).toEqual(['y', 'a-token-of-16-chars', 'x', `${example.connect.clientId}:y`]);
   });
 
   it('a missing secret names its key and the variable', () => {

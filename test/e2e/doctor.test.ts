@@ -35,8 +35,9 @@ async function setup(options: {
   password?: string;
   sqlserver?: Record<string, unknown>;
   harness?: HarnessOptions;
+  encryption?: 'not-supported' | 'on';
 } = {}): Promise<{ tds: TdsServer; h: Harness }> {
-  const tds = await startTdsServer({ handler: viewHandler(options.views ?? views(), options.override), login: LOGIN });
+  const tds = await startTdsServer({ handler: viewHandler(options.views ?? views(), options.override), login: LOGIN, ...(options.encryption ? { encryption: options.encryption } : {}) });
   cleanup.push(() => tds.close());
   const h = await startHarness({
     ...options.harness,
@@ -68,6 +69,7 @@ describe('ud-bridge doctor', () => {
       'PASS  config',
       'PASS  sqlserver reachable',
       'PASS  sqlserver login',
+      'PASS  sqlserver encryption',
       'PASS  view ud_bridge.Companies',
       'PASS  view ud_bridge.CompanyGroups',
       'PASS  view ud_bridge.CompanyGroupMembers',
@@ -86,7 +88,7 @@ describe('ud-bridge doctor', () => {
       'PASS  folder logs',
       'PASS  folder journal',
       'PASS  run lock',
-      'All 21 checks passed.',
+      'All 22 checks passed.',
     ]);
   });
 
@@ -113,6 +115,27 @@ describe('ud-bridge doctor', () => {
     // The rest is still checked, so one broken part does not hide the others.
     expect(check(r, 'connect token')?.ok).toBe(true);
     expect(r.checks.some((c) => c.name.startsWith('view '))).toBe(false);
+  });
+
+  it('says which encryption the login went over: none when encrypt is false', async () => {
+    const { h } = await setup();
+    expect(check(await service(h.configPath), 'sqlserver encryption')).toEqual({ name: 'sqlserver encryption', ok: true, detail: 'none: encrypt is false, so the login and the directory cross the network in clear text' });
+  });
+
+  it('encrypt: true against a server without TLS fails the encryption check, and nothing is logged in', async () => {
+    const { h, tds } = await setup({ sqlserver: { encrypt: true } });
+    const r = await service(h.configPath);
+    expect(check(r, 'sqlserver reachable')?.ok).toBe(true);
+    expect(check(r, 'sqlserver encryption')).toMatchObject({ ok: false, detail: expect.stringMatching(/does not agree to an encrypted connection .*password was not sent/) });
+    expect(check(r, 'sqlserver login')).toBeUndefined();
+    expect(tds.logins).toEqual([]);
+  });
+
+  it('encrypt: true against a server with TLS reports the TLS version and whether the certificate was verified', async () => {
+    const { h } = await setup({ encryption: 'on', sqlserver: { encrypt: true, trustServerCertificate: true } });
+    const r = await service(h.configPath);
+    expect(check(r, 'sqlserver encryption')).toMatchObject({ ok: true, detail: expect.stringMatching(/^TLSv1\.2 \(.+\), server certificate not verified \(trustServerCertificate: true\)$/) });
+    expect(check(r, 'sqlserver login')?.ok).toBe(true);
   });
 
   it('an unreachable server fails the reachability check', async () => {

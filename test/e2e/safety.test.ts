@@ -175,7 +175,7 @@ describe('write-ahead intents', () => {
 });
 
 describe('unreadable rows never cost access', () => {
-  it('a role row that turns bad (a typo in its group) revokes nothing; roles that are still readable and new are applied', async () => {
+  it('a role row that turns bad (a typo in its group) leaves that application as it is for the user, new roles there included', async () => {
     h = await startHarness();
     await h.sync();
     h.editDirectory((d) => {
@@ -183,11 +183,11 @@ describe('unreadable rows never cost access', () => {
       kari.roles = kari.roles.map((r) => (r.group === 'G1' ? { ...r, group: 'G1-typo' } : r));
       kari.roles.push({ program: 'VB', role: 'Sales', company: 'C100' });
     });
+    h.sim.resetCounters();
     const r = await h.sync();
-    expect(opsOf(r)).toEqual(['user.roles.set U001@C100/visma-business']);
-    const op = r.results[0]!.op;
-    expect(op.after).toEqual({ roles: ['Accountant', 'Read Only', 'Sales', 'layout:Accounting', 'module:General Ledger'] });
-    expect(op.reason).toMatch(/revocations held back: some role, module or layout-group rows of U001 could not be read/);
+    // The group could have been any: Kari's visma-business grants are not recomputed without it.
+    expect(r.results).toEqual([]);
+    expect(h.writes()).toEqual({});
     const issues = (await journal(h)).filter((e) => e.type === 'source.issue' && e.runId === r.summary.runId);
     expect(issues).toEqual([expect.objectContaining({ entity: { type: 'role', key: expect.stringMatching(/^U001\//) }, field: 'group' })]);
   });

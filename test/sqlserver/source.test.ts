@@ -16,9 +16,10 @@ async function setup(options: {
   override?: (view: string) => Fixture | undefined;
   config?: Record<string, unknown>;
   password?: string;
+  encryption?: 'not-supported' | 'on';
 }): Promise<{ server: TdsServer; source: SqlServerSource; waits: number[] }> {
   const views = options.views ?? directoryViews();
-  const server = await startTdsServer({ handler: viewHandler(views, options.override), login: { user: 'ud_bridge', password: 'pw-æ' } });
+  const server = await startTdsServer({ handler: viewHandler(views, options.override), login: { user: 'ud_bridge', password: 'pw-æ' }, ...(options.encryption ? { encryption: options.encryption } : {}) });
   cleanup.push(() => server.close());
   const config = parseSqlServerSourceConfig({
     server: '127.0.0.1',
@@ -103,7 +104,7 @@ describe('SQL Server source through mssql against the TDS test server', () => {
       ],
     };
     const roles = views['ud_bridge.RoleAssignments']!;
-    views['ud_bridge.RoleAssignments'] = { ...roles, rows: [...(roles.rows as RowFixture[]), [USER_A, 'VB', 'Admin', 'tenant', '1']] };
+    views['ud_bridge.RoleAssignments'] = { ...roles, rows: [...(roles.rows as RowFixture[]), [USER_A, 'VB', 'Admin', 'tenant', '1'], [null, 'VB', 'Leser', 'company', '1']] };
     const { source } = await setup({ views });
     const snap = await source.read();
     expect(snap.users.map((u) => u.userName)).toEqual(['kari', 'ola']);
@@ -118,6 +119,15 @@ describe('SQL Server source through mssql against the TDS test server', () => {
         message: 'expected an ISO 3166-1 alpha-2 country code such as NO',
       },
       { entity: 'ud_bridge.RoleAssignments', key: `${USER_A}/VB/Admin/1`, field: 'ScopeKind', message: 'expected one of company, group' },
+      { entity: 'ud_bridge.RoleAssignments', key: `?/VB/Leser/1`, field: 'UserKey', message: 'expected a value, got NULL' },
+    ]);
+    // What each skipped row may have been about, as far as its keys read: the planner takes no "no" from it.
+    expect(snap.unreadable).toEqual([
+      { entity: 'user', key: '2E984725-C51C-4BF4-9960-E1C80E27ABA0' },
+      { entity: 'user', key: '3E984725-C51C-4BF4-9960-E1C80E27ABA0' },
+      { entity: 'user', key: '4E984725-C51C-4BF4-9960-E1C80E27ABA0' },
+      { entity: 'access', userKey: USER_A, programKey: 'VB' },
+      { entity: 'access', programKey: 'VB', scope: { kind: 'company', companyKey: '1' } },
     ]);
   });
 
@@ -218,6 +228,40 @@ describe('SQL Server source through mssql against the TDS test server', () => {
     expect(snap.companies).toHaveLength(2);
     expect(again.waits).toHaveLength(1);
     expect(again.server.requests.filter((r) => r.sql.includes('FROM ud_bridge.Companies'))).toHaveLength(2);
+  });
+});
+
+describe('encrypt: true means TLS or no connection', () => {
+  it('a server that answers "encryption not supported" gets no login: SOURCE_NOT_ENCRYPTED, the password never sent', async () => {
+    const { source, server } = await setup({ config: { encrypt: true, reconnect: { attempts: 2, initialDelayMs: 1, maxDelayMs: 5 } } });
+    const e = await failure(source.read());
+    expect(e.code).toBe('SOURCE_NOT_ENCRYPTED');
+    expect(e.retryable).toBe(false);
+    expect(e.message).toMatch(/does not agree to an encrypted connection .*did not log in and the password was not sent/);
+    expect(server.logins).toEqual([]);
+  });
+
+  it('a server that agrees to TLS is read over it; the login travels inside TLS', async () => {
+    const { source, server } = await setup({ encryption: 'on', config: { encrypt: true, trustServerCertificate: true } });
+    const snap = await source.read();
+    expect(snap.users.map((u) => u.userName)).toEqual(['kari', 'ola']);
+    expect(server.logins.length).toBeGreaterThan(0);
+    expect(server.logins.every((l) => l.password === 'pw-æ')).toBe(true);
+    expect(new Set(server.loginTransports)).toEqual(new Set(['tls']));
+  });
+
+  it('a server certificate that cannot be verified is refused unless trustServerCertificate says otherwise', async () => {
+    const { source, server } = await setup({ encryption: 'on', config: { encrypt: true } });
+    const e = await failure(source.read());
+    expect(e.code).toBe('SOURCE_CONNECTION');
+    expect(e.message).toMatch(/self-signed certificate/);
+    expect(server.logins).toEqual([]);
+  });
+
+  it('encrypt: false connects in clear text, as the admin chose', async () => {
+    const { source, server } = await setup({ config: { encrypt: false } });
+    await source.read();
+    expect(new Set(server.loginTransports)).toEqual(new Set(['clear']));
   });
 });
 

@@ -24,6 +24,9 @@ function text(field: string, max = MAX_TEXT) {
     .refine((s) => !LONE_SURROGATE.test(s), { message: `${field} contains a broken character (half of a UTF-16 surrogate pair)` });
 }
 
+/** A key, program key or company key: a row is about what its key names only when this accepts it. */
+export const keyText = text('key');
+
 function flag(field: string) {
   return z.boolean({ error: (i) => (i.input === undefined ? `${field} is required` : `${field} must be true or false`) });
 }

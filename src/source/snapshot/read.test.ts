@@ -180,6 +180,32 @@ describe('snapshot reader: bad rows are reported and skipped, the rest is kept',
     expect(s.roleAssignments).toHaveLength(2);
   });
 
+  it('every skipped row says what it may have been about, as far as it reads, so the planner takes no "no" from it', () => {
+    const doc = goodDoc();
+    doc.users.push({ ...doc.users[1], key: 5 });
+    doc.users.push({ ...doc.users[1], key: 'U003', email: 'x' });
+    doc.companies[1].name = '';
+    doc.companies[0].programs.push('VBB');
+    doc.companyGroups[0].companies.push('C999');
+    doc.users[0].roles.push({ program: 'VB', role: 123, company: 'C100' }, { program: 7, role: 'Sales', group: 'G1' }, { program: 'VB', role: 'Sales', company: 'C1OO' });
+    doc.users[0].modules.push({ program: 'VB', name: 5 });
+    const s = parse(doc);
+    expect(s.unreadable).toEqual([
+      { entity: 'company', key: 'C200' },
+      { entity: 'companyProgram', companyKey: 'C100', programKey: 'VBB' },
+      { entity: 'groupMember', groupKey: 'G1' },
+      { entity: 'groupMember', groupKey: 'G1' },
+      { entity: 'user' },
+      { entity: 'user', key: 'U003' },
+      { entity: 'access', userKey: 'U001', programKey: 'VB', scope: { kind: 'company', companyKey: 'C100' } },
+      { entity: 'access', userKey: 'U001', scope: { kind: 'group', groupKey: 'G1' } },
+      { entity: 'access', userKey: 'U001', programKey: 'VB', scope: { kind: 'company', companyKey: 'C1OO' } },
+      { entity: 'access', userKey: 'U001', programKey: 'VB' },
+    ]);
+    // A key that is not a key names the row by its place.
+    expect(s.issues.find((i) => i.entity === 'user' && i.field === 'key')!.key).toBe('users[2]');
+  });
+
   it('a bad program skips roles that refer to it, each reported', () => {
     const doc = goodDoc();
     doc.programs[1].name = '';

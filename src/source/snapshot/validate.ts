@@ -2,7 +2,8 @@
  * Turns a parsed `ud-bridge.snapshot/v1` document into a DirectorySnapshot. Every bad row becomes
  * a SourceIssue naming the entity, its key and the field, and is skipped; everything else is kept.
  * A bad role, module or layout group skips that entry only, never its user, because dropping a
- * user would revoke all of that user's access in Connect.
+ * user would revoke all of that user's access in Connect. Each skipped row also says, in
+ * `unreadable`, what it may have been about, so the planner never reads its absence as a "no".
  */
 import type { z } from 'zod';
 import type {
@@ -13,19 +14,36 @@ import type {
   Program,
   RoleAssignment,
   SourceIssue,
+  UnreadableRow,
   User,
   UserEntitlement,
 } from '../../domain/snapshot.js';
-import { companyGroupRow, companyRow, entitlementRow, programRow, roleRow, userRow } from './format.js';
+import { companyGroupRow, companyRow, entitlementRow, keyText, programRow, roleRow, userRow } from './format.js';
 
 type Issues = SourceIssue[];
+type Unreadable = UnreadableRow[];
 
-function keyOf(raw: unknown, fallback: string): string {
-  if (typeof raw === 'object' && raw !== null && 'key' in raw) {
-    const key = (raw as { key: unknown }).key;
-    if (typeof key === 'string' && key.trim().length > 0) return key;
-  }
-  return fallback;
+/** `raw[field]` when it is a valid key; otherwise undefined (the row may be about any key). */
+function readableKey(raw: unknown, field: string): string | undefined {
+  if (typeof raw !== 'object' || raw === null || !(field in raw)) return undefined;
+  const value = (raw as Record<string, unknown>)[field];
+  return keyText.safeParse(value).success ? (value as string) : undefined;
+}
+
+/** What a skipped role row may have granted: its program and scope, as far as they read. */
+function roleAbout(userKey: string, raw: unknown): UnreadableRow {
+  const programKey = readableKey(raw, 'program');
+  const companyKey = readableKey(raw, 'company');
+  const groupKey = readableKey(raw, 'group');
+  const hasCompany = typeof raw === 'object' && raw !== null && 'company' in raw;
+  const hasGroup = typeof raw === 'object' && raw !== null && 'group' in raw;
+  const scope =
+    hasCompany && !hasGroup && companyKey !== undefined
+      ? ({ kind: 'company', companyKey } as const)
+      : hasGroup && !hasCompany && groupKey !== undefined
+        ? ({ kind: 'group', groupKey } as const)
+        : undefined;
+  return { entity: 'access', userKey, ...(programKey === undefined ? {} : { programKey }), ...(scope ? { scope } : {}) };
 }
 
 function report(issues: Issues, entity: string, key: string, error: z.ZodError): void {
@@ -39,7 +57,8 @@ function report(issues: Issues, entity: string, key: string, error: z.ZodError):
 /** Validates each row with `schema`; skips bad rows and repeated keys (the first occurrence wins). */
 function rows<S extends z.ZodType<{ key: string }>>(
   issues: Issues,
-  entity: string,
+  unreadable: Unreadable,
+  entity: 'program' | 'company' | 'companyGroup' | 'user',
   list: readonly unknown[],
   listName: string,
   schema: S,
@@ -47,10 +66,12 @@ function rows<S extends z.ZodType<{ key: string }>>(
   const seen = new Set<string>();
   const kept: z.output<S>[] = [];
   list.forEach((raw, index) => {
-    const key = keyOf(raw, `${listName}[${index}]`);
+    const readable = readableKey(raw, 'key');
+    const key = readable ?? `${listName}[${index}]`;
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       report(issues, entity, key, parsed.error);
+      unreadable.push(readable === undefined ? { entity } : { entity, key: readable });
       return;
     }
     if (seen.has(parsed.data.key)) {
@@ -72,19 +93,21 @@ export interface SnapshotLists {
 
 export function validateSnapshot(source: string, lists: SnapshotLists): DirectorySnapshot {
   const issues: Issues = [];
+  const unreadable: Unreadable = [];
 
-  const programs: Program[] = rows(issues, 'program', lists.programs, 'programs', programRow).map((p) => ({ key: p.key, name: p.name }));
+  const programs: Program[] = rows(issues, unreadable, 'program', lists.programs, 'programs', programRow).map((p) => ({ key: p.key, name: p.name }));
   const programKeys = new Set(programs.map((p) => p.key));
 
   const companies: Company[] = [];
   const companyPrograms: CompanyProgram[] = [];
-  for (const c of rows(issues, 'company', lists.companies, 'companies', companyRow)) {
+  for (const c of rows(issues, unreadable, 'company', lists.companies, 'companies', companyRow)) {
     companies.push({ key: c.key, name: c.name, organizationNumber: c.organizationNumber, countryCode: c.countryCode, active: c.active });
     const enabled = new Set<string>();
     for (const programKey of c.programs) {
       const key = `${c.key}/${programKey}`;
       if (!programKeys.has(programKey)) {
         issues.push({ entity: 'companyProgram', key, field: 'programs', message: `company ${c.key} lists unknown program ${programKey}` });
+        unreadable.push({ entity: 'companyProgram', companyKey: c.key, programKey });
       } else if (enabled.has(programKey)) {
         issues.push({ entity: 'companyProgram', key, field: 'programs', message: `company ${c.key} lists program ${programKey} twice` });
       } else {
@@ -96,12 +119,13 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
   const companyKeys = new Set(companies.map((c) => c.key));
 
   const groups: CompanyGroup[] = [];
-  for (const g of rows(issues, 'companyGroup', lists.companyGroups, 'companyGroups', companyGroupRow)) {
+  for (const g of rows(issues, unreadable, 'companyGroup', lists.companyGroups, 'companyGroups', companyGroupRow)) {
     const members: string[] = [];
     for (const companyKey of g.companies) {
       const key = `${g.key}/${companyKey}`;
       if (!companyKeys.has(companyKey)) {
         issues.push({ entity: 'groupMember', key, field: 'companies', message: `company group ${g.key} lists unknown company ${companyKey}` });
+        unreadable.push({ entity: 'groupMember', groupKey: g.key });
       } else if (members.includes(companyKey)) {
         issues.push({ entity: 'groupMember', key, field: 'companies', message: `company group ${g.key} lists company ${companyKey} twice` });
       } else {
@@ -115,7 +139,7 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
   const users: User[] = [];
   const roleAssignments: RoleAssignment[] = [];
   const entitlements: UserEntitlement[] = [];
-  for (const u of rows(issues, 'user', lists.users, 'users', userRow)) {
+  for (const u of rows(issues, unreadable, 'user', lists.users, 'users', userRow)) {
     users.push({
       key: u.key,
       userName: u.userName,
@@ -132,17 +156,24 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
     const seenRoles = new Set<string>();
     u.roles.forEach((raw, index) => {
       const key = `${u.key}/roles[${index}]`;
+      const skip = (issue: SourceIssue): void => {
+        issues.push(issue);
+        unreadable.push(roleAbout(u.key, raw));
+      };
       const parsed = roleRow.safeParse(raw);
-      if (!parsed.success) return report(issues, 'role', key, parsed.error);
+      if (!parsed.success) {
+        report(issues, 'role', key, parsed.error);
+        return void unreadable.push(roleAbout(u.key, raw));
+      }
       const r = parsed.data;
       if (!programKeys.has(r.program)) {
-        return void issues.push({ entity: 'role', key, field: 'program', message: `user ${u.key} has a role in unknown program ${r.program}` });
+        return skip({ entity: 'role', key, field: 'program', message: `user ${u.key} has a role in unknown program ${r.program}` });
       }
       if (r.company !== undefined && !companyKeys.has(r.company)) {
-        return void issues.push({ entity: 'role', key, field: 'company', message: `user ${u.key} has a role at unknown company ${r.company}` });
+        return skip({ entity: 'role', key, field: 'company', message: `user ${u.key} has a role at unknown company ${r.company}` });
       }
       if (r.group !== undefined && !groupKeys.has(r.group)) {
-        return void issues.push({ entity: 'role', key, field: 'group', message: `user ${u.key} has a role at unknown company group ${r.group}` });
+        return skip({ entity: 'role', key, field: 'group', message: `user ${u.key} has a role at unknown company group ${r.group}` });
       }
       const scope = r.company !== undefined ? ({ kind: 'company', companyKey: r.company } as const) : ({ kind: 'group', groupKey: r.group! } as const);
       const identity = `${r.program}\u0000${r.role}\u0000${scope.kind}\u0000${r.company ?? r.group}`;
@@ -160,11 +191,18 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
       const seen = new Set<string>();
       u[listName].forEach((raw, index) => {
         const key = `${u.key}/${listName}[${index}]`;
+        // A module or layout group applies wherever the user has its program: no scope of its own.
+        const programKey = readableKey(raw, 'program');
+        const about: UnreadableRow = { entity: 'access', userKey: u.key, ...(programKey === undefined ? {} : { programKey }) };
         const parsed = entitlementRow.safeParse(raw);
-        if (!parsed.success) return report(issues, entity, key, parsed.error);
+        if (!parsed.success) {
+          report(issues, entity, key, parsed.error);
+          return void unreadable.push(about);
+        }
         const e = parsed.data;
         if (!programKeys.has(e.program)) {
-          return void issues.push({ entity, key, field: 'program', message: `user ${u.key} has a ${entity} in unknown program ${e.program}` });
+          issues.push({ entity, key, field: 'program', message: `user ${u.key} has a ${entity} in unknown program ${e.program}` });
+          return void unreadable.push(about);
         }
         const identity = `${e.program}\u0000${e.name}`;
         if (seen.has(identity)) {
@@ -176,5 +214,5 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
     }
   }
 
-  return { source, companies, groups, programs, companyPrograms, users, roleAssignments, entitlements, issues };
+  return { source, companies, groups, programs, companyPrograms, users, roleAssignments, entitlements, issues, unreadable };
 }

@@ -170,6 +170,14 @@ function columnSchema(col: ColumnSpec): z.ZodType<string | boolean | undefined> 
   return z.union([z.null().transform(() => undefined), z.undefined(), base]);
 }
 
+/** One column of a raw row as the contract reads it; undefined when it cannot be read (or is NULL). */
+export function readColumn(contract: EntityContract, column: string, raw: Readonly<Record<string, unknown>>): string | undefined {
+  const col = contract.columns.find((c) => c.name === column);
+  if (col === undefined) return undefined;
+  const parsed = columnSchema(col).safeParse(raw[column]);
+  return parsed.success && typeof parsed.data === 'string' ? parsed.data : undefined;
+}
+
 /** The zod schema of one entity's row, built from the contract; callers build it once per source. */
 export function rowSchema(contract: EntityContract): z.ZodType<ValidRow> {
   const shape = Object.fromEntries(contract.columns.map((c) => [c.name, columnSchema(c)]));

@@ -45,7 +45,8 @@ export const sqlServerSourceSchema = z
     instanceName: text('the SQL Server instance name').optional(),
     database: text('the VUD database name'),
     auth: authSchema,
-    encrypt: z.boolean({ error: 'expected true or false' }).default(true),
+    /** true: TLS negotiated, and no login without it; 'strict': TDS 8.0 (SQL Server 2022+); false: clear text. */
+    encrypt: z.union([z.boolean(), z.literal('strict')], { error: "expected true, false or 'strict'" }).default(true),
     trustServerCertificate: z.boolean({ error: 'expected true or false' }).default(false),
     pool: z
       .object({

@@ -5,11 +5,16 @@
  */
 import sql from 'mssql';
 import { SourceError } from '../../errors.js';
+import { redactPatterns } from '../../log/redact.js';
+import { encryptionHook, NOT_ENCRYPTED, type EncryptionInUse } from './encryption.js';
 import type { SqlServerSourceConfig } from './config.js';
 
-export function poolConfig(config: SqlServerSourceConfig): sql.config {
+/** `onSecure` hears the TLS each new connection got (doctor reports it). */
+export function poolConfig(config: SqlServerSourceConfig, onSecure?: (inUse: EncryptionInUse) => void): sql.config {
   const auth = config.auth;
   return {
+    // encrypt: true refuses a server that does not agree to TLS before the login is sent (encryption.ts).
+    beforeConnect: encryptionHook(config.encrypt, onSecure) as sql.config['beforeConnect'],
     server: config.server,
     ...(config.port === undefined ? {} : { port: config.port }),
     database: config.database,
@@ -85,6 +90,8 @@ export interface ErrorContext {
   /** The view or query being read, or the table being written. */
   readonly object?: string;
   readonly user?: string;
+  /** Applied to the driver's text: a server may echo what it was sent, the password included. */
+  readonly redact?: (text: string) => string;
 }
 
 /** Maps any driver error to a SourceError with a stable code; SourceErrors pass through. */
@@ -92,9 +99,16 @@ export function toSourceError(e: unknown, ctx: ErrorContext): SourceError {
   if (e instanceof SourceError) return e;
   const code = driverCode(e);
   const number = sqlNumber(e);
-  const message = String(shapeOf(e).message ?? e);
+  const message = (ctx.redact ?? redactPatterns)(String(shapeOf(e).message ?? e));
   const details = { target: ctx.target, ...(ctx.object ? { object: ctx.object } : {}), ...(code ? { driverCode: code } : {}), ...(number !== undefined ? { sqlError: number } : {}) };
   const opts = { cause: e, details };
+  if (code === NOT_ENCRYPTED) {
+    return new SourceError(
+      'SOURCE_NOT_ENCRYPTED',
+      `SQL Server at ${ctx.target} does not agree to an encrypted connection (${message}); source.sqlserver.encrypt is true, so ud-bridge did not log in and the password was not sent. Give the server a TLS certificate, or set encrypt: false only on a network you trust`,
+      opts,
+    );
+  }
   if (code === 'ELOGIN') {
     return new SourceError('SOURCE_LOGIN_FAILED', `SQL Server at ${ctx.target} refused the login${ctx.user ? ` for ${ctx.user}` : ''}: ${message}`, opts);
   }

@@ -7,6 +7,7 @@ import type { DirectorySnapshot, DirectorySource, DirectoryWriteback, LinkRecord
 import type { SqlServerSourceConfig } from './config.js';
 import { type RetryHooks, describeTarget, poolConfig, toSourceError, withReconnect } from './connection.js';
 import { readSnapshot } from './reader.js';
+import { createRedactor } from '../../log/redact.js';
 import { LINKS_TABLE, PROFILES_TABLE, mergeLinks, mergeProfile } from './writeback.js';
 
 export { sqlServerSourceSchema, parseSqlServerSourceConfig, type SqlServerSourceConfig, type SqlServerSourceInput } from './config.js';
@@ -31,6 +32,7 @@ export function createSqlServerSource(config: SqlServerSourceConfig, deps: SqlSe
   const target = describeTarget(config);
   const name = `sqlserver:${config.database}`;
   const user = config.auth.type === 'ntlm' ? `${config.auth.domain}\\${config.auth.user}` : config.auth.user;
+  const { redactString: redact } = createRedactor({ secrets: [config.auth.password] });
   let pool: Promise<sql.ConnectionPool> | undefined;
 
   const getPool = (): Promise<sql.ConnectionPool> => {
@@ -41,7 +43,7 @@ export function createSqlServerSource(config: SqlServerSourceConfig, deps: SqlSe
       pool = created.connect().catch((e: unknown) => {
         pool = undefined;
         void created.close().catch(() => undefined);
-        throw toSourceError(e, { target, user });
+        throw toSourceError(e, { target, user, redact });
       });
     }
     return pool;
@@ -53,7 +55,7 @@ export function createSqlServerSource(config: SqlServerSourceConfig, deps: SqlSe
       deps.logger?.warn('sqlserver transient failure, retrying', { target, attempt, delayMs, code: error.code, error: error.message }),
   };
   const retrying = <T>(object: string, op: (p: sql.ConnectionPool) => Promise<T>): Promise<T> =>
-    withReconnect(async () => op(await getPool()), config.reconnect, (e) => toSourceError(e, { target, object, user }), hooks);
+    withReconnect(async () => op(await getPool()), config.reconnect, (e) => toSourceError(e, { target, object, user, redact }), hooks);
 
   return {
     name,

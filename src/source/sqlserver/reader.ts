@@ -5,15 +5,17 @@
  * planned.
  */
 import type sql from 'mssql';
-import type { DirectorySnapshot, RoleAssignment, SourceIssue, UserEntitlement } from '../../domain/snapshot.js';
+import type { DirectorySnapshot, RoleAssignment, RoleScope, SourceIssue, UnreadableRow, UserEntitlement } from '../../domain/snapshot.js';
 import { SourceError } from '../../errors.js';
-import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityContract, type EntityName, type ValidRow, rowSchema } from './columns.js';
+import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityContract, type EntityName, type ValidRow, readColumn, rowSchema } from './columns.js';
 import type { SqlServerSourceConfig } from './config.js';
 import { toSourceError } from './connection.js';
 
 export interface EntityRead {
   readonly rows: ValidRow[];
   readonly issues: SourceIssue[];
+  /** What each skipped row may have been about, as far as its key columns read. */
+  readonly unreadable: UnreadableRow[];
 }
 
 export interface EntitySource {
@@ -38,12 +40,43 @@ function issueKey(contract: EntityContract, raw: Record<string, unknown>): strin
   return contract.keyColumns.map((k) => (raw[k] === null || raw[k] === undefined ? '?' : String(raw[k]))).join('/');
 }
 
+/** What a row that failed validation may have been about: the planner takes no "no" from it. */
+export function aboutRow(contract: EntityContract, raw: Readonly<Record<string, unknown>>): UnreadableRow {
+  const col = (name: string) => readColumn(contract, name, raw);
+  const only = <K extends string>(name: K, value: string | undefined) => (value === undefined ? {} : ({ [name]: value } as Record<K, string>));
+  switch (contract.entity) {
+    case 'companies':
+      return { entity: 'company', ...only('key', col('CompanyKey')) };
+    case 'groups':
+      return { entity: 'companyGroup', ...only('key', col('GroupKey')) };
+    case 'groupMembers':
+      return { entity: 'groupMember', ...only('groupKey', col('GroupKey')) };
+    case 'programs':
+      return { entity: 'program', ...only('key', col('ProgramKey')) };
+    case 'companyPrograms':
+      return { entity: 'companyProgram', ...only('companyKey', col('CompanyKey')), ...only('programKey', col('ProgramKey')) };
+    case 'users':
+      return { entity: 'user', ...only('key', col('UserKey')) };
+    case 'roleAssignments': {
+      const kind = col('ScopeKind');
+      const scopeKey = col('ScopeKey');
+      const scope: RoleScope | undefined =
+        scopeKey === undefined ? undefined : kind === 'company' ? { kind, companyKey: scopeKey } : kind === 'group' ? { kind, groupKey: scopeKey } : undefined;
+      return { entity: 'access', ...only('userKey', col('UserKey')), ...only('programKey', col('ProgramKey')), ...(scope ? { scope } : {}) };
+    }
+    case 'entitlements':
+      // A module or layout group applies wherever the user has its program: no scope of its own.
+      return { entity: 'access', ...only('userKey', col('UserKey')), ...only('programKey', col('ProgramKey')) };
+  }
+}
+
 /** Streams one entity; resolves with valid rows and per-row issues, rejects with a SourceError. */
 export function readEntity(pool: sql.ConnectionPool, source: EntitySource, target: string): Promise<EntityRead> {
   const { contract, origin } = source;
   const schema = rowSchema(contract);
   const rows: ValidRow[] = [];
   const issues: SourceIssue[] = [];
+  const unreadable: UnreadableRow[] = [];
   return new Promise<EntityRead>((resolve, reject) => {
     let settled = false;
     const fail = (e: unknown): void => {
@@ -78,12 +111,13 @@ export function readEntity(pool: sql.ConnectionPool, source: EntitySource, targe
         field: String(first?.path[0] ?? '(row)'),
         message: first?.message ?? 'invalid row',
       });
+      unreadable.push(aboutRow(contract, raw));
     });
     request.on('error', fail);
     request.on('done', () => {
       if (settled) return;
       settled = true;
-      resolve({ rows, issues });
+      resolve({ rows, issues, unreadable });
     });
     request.query(source.text).catch(fail);
   });
@@ -98,6 +132,7 @@ export async function readSnapshot(pool: sql.ConnectionPool, config: SqlServerSo
   for (const source of entitySources(config)) read.set(source.contract.entity, await readEntity(pool, source, target));
   const rows = (e: EntityName): ValidRow[] => read.get(e)?.rows ?? [];
   const issues = ENTITY_NAMES.flatMap((e) => read.get(e)?.issues ?? []);
+  const unreadable = ENTITY_NAMES.flatMap((e) => read.get(e)?.unreadable ?? []);
 
   const members = new Map<string, string[]>();
   for (const m of rows('groupMembers')) {
@@ -153,5 +188,6 @@ export async function readSnapshot(pool: sql.ConnectionPool, config: SqlServerSo
       }),
     ),
     issues,
+    unreadable,
   };
 }

@@ -193,5 +193,6 @@ export function generateSnapshot(options: GenerateOptions): DirectorySnapshot {
     roleAssignments,
     entitlements,
     issues: [],
+    unreadable: [],
   };
 }

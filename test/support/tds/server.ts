@@ -23,6 +23,7 @@ import {
   row,
 } from './tokens.js';
 import type { ColumnSpec, DecodedParam } from './types.js';
+import { TdsTlsServer } from './tls.js';
 
 export interface ResultSetFixture {
   readonly columns: readonly ColumnSpec[];
@@ -55,14 +56,24 @@ export type TdsHandler = (req: TdsRequest) => Fixture | readonly Fixture[] | voi
 
 export interface TdsServerOptions {
   readonly handler: TdsHandler;
-  /** When set, LOGIN7 must carry exactly these credentials, else error 18456 as SQL Server sends it. */
-  readonly login?: { readonly user: string; readonly password: string };
+  /**
+   * When set, LOGIN7 must carry exactly these credentials, else error 18456 as SQL Server sends it
+   * (or with `failureMessage`'s text: a hostile server may echo what it was sent).
+   */
+  readonly login?: { readonly user: string; readonly password: string; readonly failureMessage?: (login: Login7) => string };
+  /**
+   * What the PRELOGIN answer says about encryption. `not-supported` (the default) is what an old
+   * or hostile server says; `on` then does the TLS handshake (a test certificate for localhost).
+   */
+  readonly encryption?: 'not-supported' | 'on';
 }
 
 export interface TdsServer {
   readonly port: number;
   readonly requests: RecordedRequest[];
   readonly logins: Login7[];
+  /** Per login, in order: whether it arrived inside TLS or in clear text. */
+  readonly loginTransports: ('tls' | 'clear')[];
   /** How many TCP connections were accepted so far. */
   connections(): number;
   /** The next result set of at least `n` rows, on any connection, is cut after `n` rows by destroying the socket. */
@@ -81,6 +92,7 @@ export async function startTdsServer(options: TdsServerOptions): Promise<TdsServ
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
   const logins: Login7[] = [];
+  const loginTransports: ('tls' | 'clear')[] = [];
   let accepted = 0;
   let dropNext: number | undefined;
 
@@ -97,7 +109,7 @@ export async function startTdsServer(options: TdsServerOptions): Promise<TdsServ
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    new Connection(accepted, socket, options, requests, logins, dropPlan).start();
+    new Connection(accepted, socket, options, requests, logins, dropPlan, loginTransports).start();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -110,6 +122,7 @@ export async function startTdsServer(options: TdsServerOptions): Promise<TdsServ
     port: address.port,
     requests,
     logins,
+    loginTransports,
     connections: () => accepted,
     dropNextConnectionAfterRows(n) {
       dropNext = n;
@@ -128,6 +141,9 @@ class Connection {
   private attention: (() => void) | undefined;
   private cancelled = false;
   private housekeeping = false;
+  /** The TLS handshake in progress, then the TLS session: TDS packets go through its cleartext side. */
+  private tls: TdsTlsServer | undefined;
+  private io: Socket;
 
   constructor(
     private readonly id: number,
@@ -136,16 +152,26 @@ class Connection {
     private readonly requests: RecordedRequest[],
     private readonly logins: Login7[],
     private readonly drops: DropPlan,
-  ) {}
+    private readonly loginTransports: ('tls' | 'clear')[],
+  ) {
+    this.io = socket;
+  }
+
+  private reader = new MessageReader((m) => this.onMessage(m));
+
+  private read(chunk: Buffer): void {
+    try {
+      this.reader.push(chunk);
+    } catch {
+      this.socket.destroy();
+    }
+  }
 
   start(): void {
-    const reader = new MessageReader((m) => this.onMessage(m));
     this.socket.on('data', (chunk: Buffer) => {
-      try {
-        reader.push(chunk);
-      } catch {
-        this.socket.destroy();
-      }
+      // Once TLS is up the socket carries records, which the TLS session reads.
+      if (this.tls?.complete) return;
+      this.read(chunk);
     });
     this.socket.on('close', () => this.attention?.());
   }
@@ -173,15 +199,33 @@ class Connection {
   }
 
   private writer(): MessageWriter {
-    return new MessageWriter(this.socket, this.packetSize);
+    return new MessageWriter(this.io, this.packetSize);
+  }
+
+  /** One step of the TLS handshake: the client's flight in a PRELOGIN message, the answer in another. */
+  private async handshake(tls: TdsTlsServer, payload: Buffer): Promise<void> {
+    const answer = await tls.flight(payload);
+    const w = new MessageWriter(this.socket, this.packetSize, PACKET.PRELOGIN);
+    if (tls.complete) {
+      // From the next byte on, the client speaks TLS records: switch before it can answer.
+      tls.attach(this.socket);
+      tls.cleartext.on('data', (chunk: Buffer) => this.read(chunk));
+      this.io = tls.cleartext;
+    }
+    await w.push(answer);
+    return w.end();
   }
 
   private async dispatch(m: Message): Promise<void> {
     switch (m.type) {
       case PACKET.PRELOGIN: {
+        if (this.tls !== undefined) return this.handshake(this.tls, m.payload);
         const w = this.writer();
-        await w.push(preloginResponse());
-        return w.end();
+        const on = this.options.encryption === 'on';
+        await w.push(preloginResponse(on ? 'on' : 'not-supported'));
+        await w.end();
+        if (on) this.tls = new TdsTlsServer();
+        return;
       }
       case PACKET.LOGIN7:
         return this.login(parseLogin7(m.payload));
@@ -210,10 +254,11 @@ class Connection {
 
   private async login(login: Login7): Promise<void> {
     this.logins.push(login);
+    this.loginTransports.push(this.tls?.complete ? 'tls' : 'clear');
     const w = this.writer();
     const expected = this.options.login;
     if (expected && (expected.user !== login.user || expected.password !== login.password)) {
-      await w.push(errorToken({ number: 18456, state: 1, class: 14, message: `Login failed for user '${login.user}'.` }));
+      await w.push(errorToken({ number: 18456, state: 1, class: 14, message: expected.failureMessage?.(login) ?? `Login failed for user '${login.user}'.` }));
       await w.push(done(DONE_STATUS.ERROR));
       await w.end();
       this.socket.end();

@@ -20,10 +20,10 @@ const TOKEN = {
 } as const;
 
 /** The answer to PRELOGIN: version 16.0 (SQL Server 2022) and no encryption, so tedious stays in plain TCP. */
-export function preloginResponse(): Buffer {
+export function preloginResponse(encryption: 'not-supported' | 'on' = 'not-supported'): Buffer {
   const options: Array<[number, Buffer]> = [
     [0x00, Buffer.from([16, 0, 0x10, 0x00, 0, 0])],
-    [0x01, Buffer.from([0x02])], // ENCRYPT_NOT_SUP
+    [0x01, Buffer.from([encryption === 'on' ? 0x01 : 0x02])], // ENCRYPT_ON or ENCRYPT_NOT_SUP
     [0x02, Buffer.from([0x00])],
     [0x03, Buffer.alloc(0)],
     [0x04, Buffer.from([0x00])],
