@@ -11,7 +11,7 @@ export const SNAPSHOT_FORMAT = 'ud-bridge.snapshot/v1';
 export const MAX_TEXT = 255;
 
 // C0 controls, DEL and C1 controls: they break CSV exports and log lines, and Connect refuses them.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // Half of a surrogate pair is not text: SQL Server's nvarchar can hold one, Connect would store it.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -35,9 +35,12 @@ function list(field: string) {
   return z.array(z.unknown(), { error: `${field} must be an array` });
 }
 
+export const COUNTRY_CODE = /^[A-Z]{2}$/;
+export const LANGUAGE_TAG = /^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/;
+
 const countryCode = z
   .string({ error: 'countryCode must be a string' })
-  .regex(/^[A-Z]{2}$/, { message: 'countryCode must be two upper-case letters (ISO 3166-1 alpha-2)' });
+  .regex(COUNTRY_CODE, { message: 'countryCode must be two upper-case letters (ISO 3166-1 alpha-2)' });
 
 export const programRow = z.object({
   key: text('key'),
@@ -67,7 +70,7 @@ export const userRow = z.object({
   lastName: text('lastName'),
   language: z
     .string({ error: 'language must be a string' })
-    .regex(/^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/, { message: 'language must be a language tag such as nb, sv or en' })
+    .regex(LANGUAGE_TAG, { message: 'language must be a language tag such as nb, sv or en' })
     .optional(),
   countryCode: countryCode.optional(),
   active: flag('active'),

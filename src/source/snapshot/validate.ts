@@ -18,6 +18,7 @@ import type {
   User,
   UserEntitlement,
 } from '../../domain/snapshot.js';
+import { fastCompany, fastCompanyGroup, fastEntitlement, fastProgram, fastRole, fastUser } from './fast-rows.js';
 import { companyGroupRow, companyRow, entitlementRow, keyText, programRow, roleRow, userRow } from './format.js';
 
 type Issues = SourceIssue[];
@@ -62,24 +63,31 @@ function rows<S extends z.ZodType<{ key: string }>>(
   list: readonly unknown[],
   listName: string,
   schema: S,
+  fast: (raw: unknown) => z.output<S> | undefined,
 ): z.output<S>[] {
   const seen = new Set<string>();
   const kept: z.output<S>[] = [];
   list.forEach((raw, index) => {
-    const readable = readableKey(raw, 'key');
-    const key = readable ?? `${listName}[${index}]`;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      report(issues, entity, key, parsed.error);
-      unreadable.push(readable === undefined ? { entity } : { entity, key: readable });
-      return;
+    // Most rows are plainly valid and take the fast path; zod decides, and words, the rest.
+    let row = fast(raw);
+    if (row === undefined) {
+      const readable = readableKey(raw, 'key');
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) {
+        report(issues, entity, readable ?? `${listName}[${index}]`, parsed.error);
+        unreadable.push(readable === undefined ? { entity } : { entity, key: readable });
+        return;
+      }
+      row = parsed.data;
     }
-    if (seen.has(parsed.data.key)) {
+    // A valid row's key passed the same rule as readableKey's.
+    const key = row.key;
+    if (seen.has(key)) {
       issues.push({ entity, key, field: 'key', message: `${entity} key ${key} is used more than once; this row is skipped` });
       return;
     }
-    seen.add(parsed.data.key);
-    kept.push(parsed.data);
+    seen.add(key);
+    kept.push(row);
   });
   return kept;
 }
@@ -95,12 +103,12 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
   const issues: Issues = [];
   const unreadable: Unreadable = [];
 
-  const programs: Program[] = rows(issues, unreadable, 'program', lists.programs, 'programs', programRow).map((p) => ({ key: p.key, name: p.name }));
+  const programs: Program[] = rows(issues, unreadable, 'program', lists.programs, 'programs', programRow, fastProgram).map((p) => ({ key: p.key, name: p.name }));
   const programKeys = new Set(programs.map((p) => p.key));
 
   const companies: Company[] = [];
   const companyPrograms: CompanyProgram[] = [];
-  for (const c of rows(issues, unreadable, 'company', lists.companies, 'companies', companyRow)) {
+  for (const c of rows(issues, unreadable, 'company', lists.companies, 'companies', companyRow, fastCompany)) {
     companies.push({ key: c.key, name: c.name, organizationNumber: c.organizationNumber, countryCode: c.countryCode, active: c.active });
     const enabled = new Set<string>();
     for (const programKey of c.programs) {
@@ -119,7 +127,7 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
   const companyKeys = new Set(companies.map((c) => c.key));
 
   const groups: CompanyGroup[] = [];
-  for (const g of rows(issues, unreadable, 'companyGroup', lists.companyGroups, 'companyGroups', companyGroupRow)) {
+  for (const g of rows(issues, unreadable, 'companyGroup', lists.companyGroups, 'companyGroups', companyGroupRow, fastCompanyGroup)) {
     const members: string[] = [];
     for (const companyKey of g.companies) {
       const key = `${g.key}/${companyKey}`;
@@ -139,7 +147,7 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
   const users: User[] = [];
   const roleAssignments: RoleAssignment[] = [];
   const entitlements: UserEntitlement[] = [];
-  for (const u of rows(issues, unreadable, 'user', lists.users, 'users', userRow)) {
+  for (const u of rows(issues, unreadable, 'user', lists.users, 'users', userRow, fastUser)) {
     users.push({
       key: u.key,
       userName: u.userName,
@@ -160,12 +168,15 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
         issues.push(issue);
         unreadable.push(roleAbout(u.key, raw));
       };
-      const parsed = roleRow.safeParse(raw);
-      if (!parsed.success) {
-        report(issues, 'role', key, parsed.error);
-        return void unreadable.push(roleAbout(u.key, raw));
+      let r = fastRole(raw);
+      if (r === undefined) {
+        const parsed = roleRow.safeParse(raw);
+        if (!parsed.success) {
+          report(issues, 'role', key, parsed.error);
+          return void unreadable.push(roleAbout(u.key, raw));
+        }
+        r = parsed.data;
       }
-      const r = parsed.data;
       if (!programKeys.has(r.program)) {
         return skip({ entity: 'role', key, field: 'program', message: `user ${u.key} has a role in unknown program ${r.program}` });
       }
@@ -192,17 +203,22 @@ export function validateSnapshot(source: string, lists: SnapshotLists): Director
       u[listName].forEach((raw, index) => {
         const key = `${u.key}/${listName}[${index}]`;
         // A module or layout group applies wherever the user has its program: no scope of its own.
-        const programKey = readableKey(raw, 'program');
-        const about: UnreadableRow = { entity: 'access', userKey: u.key, ...(programKey === undefined ? {} : { programKey }) };
-        const parsed = entitlementRow.safeParse(raw);
-        if (!parsed.success) {
-          report(issues, entity, key, parsed.error);
-          return void unreadable.push(about);
+        const about = (): UnreadableRow => {
+          const programKey = readableKey(raw, 'program');
+          return { entity: 'access', userKey: u.key, ...(programKey === undefined ? {} : { programKey }) };
+        };
+        let e = fastEntitlement(raw);
+        if (e === undefined) {
+          const parsed = entitlementRow.safeParse(raw);
+          if (!parsed.success) {
+            report(issues, entity, key, parsed.error);
+            return void unreadable.push(about());
+          }
+          e = parsed.data;
         }
-        const e = parsed.data;
         if (!programKeys.has(e.program)) {
           issues.push({ entity, key, field: 'program', message: `user ${u.key} has a ${entity} in unknown program ${e.program}` });
-          return void unreadable.push(about);
+          return void unreadable.push(about());
         }
         const identity = `${e.program}\u0000${e.name}`;
         if (seen.has(identity)) {
