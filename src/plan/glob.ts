@@ -11,6 +11,13 @@ export interface ScopeFilter {
 
 /** In scope when no include pattern is given or one matches, and no exclude pattern matches. */
 export function inScope(filter: ScopeFilter, ...names: readonly string[]): boolean {
-  const matches = (patterns: readonly string[]) => patterns.some((p) => names.some((n) => globToRegExp(p).test(n)));
-  return (filter.include.length === 0 || matches(filter.include)) && !matches(filter.exclude);
+  return scopeMatcher(filter)(...names);
+}
+
+/** inScope with the patterns compiled once, for a check made once per user of a big directory. */
+export function scopeMatcher(filter: ScopeFilter): (...names: readonly string[]) => boolean {
+  const include = filter.include.map(globToRegExp);
+  const exclude = filter.exclude.map(globToRegExp);
+  const matches = (patterns: readonly RegExp[], names: readonly string[]) => patterns.some((p) => names.some((n) => p.test(n)));
+  return (...names) => (include.length === 0 || matches(include, names)) && !matches(exclude, names);
 }

@@ -9,7 +9,7 @@
  */
 import { covers, type DesiredState, type DesiredTenant, type DesiredUser, type Grant, type KeptScope } from '../domain/desired.js';
 import type { DirectorySnapshot, RoleScope, SourceIssue, User } from '../domain/snapshot.js';
-import { inScope, type ScopeFilter } from './glob.js';
+import { scopeMatcher, type ScopeFilter } from './glob.js';
 
 export interface Mapping {
   readonly programs: Readonly<Record<string, { readonly applicationId: string; readonly roles?: readonly string[] }>>;
@@ -21,6 +21,20 @@ export interface Mapping {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
 
+interface RoleSetNode {
+  list?: readonly string[];
+  readonly next: Map<string, RoleSetNode>;
+}
+
+/** A grant being gathered from a user's role rows: the first program that reached it names it. */
+interface GrantBuild {
+  readonly companyKey: string;
+  readonly applicationId: string;
+  /** Unique; few enough (a catalog's worth at most) that a scan beats a Set. */
+  readonly roles: string[];
+  readonly programKey: string;
+}
+
 export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredState {
   const issues: SourceIssue[] = [];
   const companies = new Map(snapshot.companies.map((c) => [c.key, c]));
@@ -28,9 +42,11 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
   const excludedCompanies: Record<string, string> = Object.create(null);
   const excludedUsers: Record<string, string> = Object.create(null);
   const tenantKeys = new Set<string>();
+  const companyInScope = scopeMatcher(mapping.scope.companies);
+  const userInScope = scopeMatcher(mapping.scope.users);
   for (const c of snapshot.companies) {
     if (!c.active) excludedCompanies[c.key] = `company ${c.key} is deactivated in VUD`;
-    else if (!inScope(mapping.scope.companies, c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope`;
+    else if (!companyInScope(c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope`;
     else tenantKeys.add(c.key);
   }
 
@@ -72,10 +88,22 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
    * row for). A group missing members reaches its listed ones, and `elsewhere` marks every other
    * tenant as perhaps reached too.
    */
-  const reach = (scope: RoleScope): { companies: readonly string[]; elsewhere: boolean } | null => {
-    if (scope.kind === 'company') return companies.has(scope.companyKey) ? { companies: [scope.companyKey], elsewhere: false } : null;
-    const g = groups.get(scope.groupKey);
-    return g ? { companies: g.companyKeys, elsewhere: unread.anyGroupPartial || unread.partialGroups.has(g.key) } : null;
+  type Reach = { readonly companies: readonly string[]; readonly elsewhere: boolean } | null;
+  // One answer per company or group, shared by every role that names it (300k roles, 2k companies).
+  const reachOfCompany = new Map<string, Reach>();
+  const reachOfGroup = new Map<string, Reach>();
+  const reach = (scope: RoleScope): Reach => {
+    if (scope.kind === 'company') {
+      let r = reachOfCompany.get(scope.companyKey);
+      if (r === undefined) reachOfCompany.set(scope.companyKey, (r = companies.has(scope.companyKey) ? { companies: [scope.companyKey], elsewhere: false } : null));
+      return r;
+    }
+    let r = reachOfGroup.get(scope.groupKey);
+    if (r === undefined) {
+      const g = groups.get(scope.groupKey);
+      reachOfGroup.set(scope.groupKey, (r = g ? { companies: g.companyKeys, elsewhere: unread.anyGroupPartial || unread.partialGroups.has(g.key) } : null));
+    }
+    return r;
   };
   /** The tenants a reach may touch beyond the companies it names, kept for `applicationId`. */
   const keptElsewhere = (named: readonly string[], applicationId: string): KeptScope[] =>
@@ -100,6 +128,35 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
 
   const rolesByUser = groupBy(snapshot.roleAssignments, (r) => r.userKey);
   const entitlementsByUser = groupBy(snapshot.entitlements, (e) => e.userKey);
+  // Asked once per role row: the catalogs as sets, module and layout-group role names made once each.
+  const catalogs = new Map<string, ReadonlySet<string> | null>();
+  const inCatalog = (programKey: string, role: string): boolean => {
+    let c = catalogs.get(programKey);
+    if (c === undefined) {
+      const roles = programOf(mapping, programKey)?.roles;
+      catalogs.set(programKey, (c = roles ? new Set(roles) : null));
+    }
+    return c === null || c.has(role);
+  };
+  const roleNames = { module: new Map<string, string>(), layout: new Map<string, string>() };
+  const entitlementRole = (kind: 'module' | 'layout', name: string): string => {
+    let role = roleNames[kind].get(name);
+    if (role === undefined) roleNames[kind].set(name, (role = mapping.roleNames[kind].replaceAll('{name}', name)));
+    return role;
+  };
+  // Most users share a handful of role sets: one frozen sorted list for each, not one per grant,
+  // found by walking the sorted roles down a tree rather than building a key string per grant.
+  const roleSets: RoleSetNode = { next: new Map() };
+  const roleSet = (roles: string[]): readonly string[] => {
+    roles.sort(cmp);
+    let node = roleSets;
+    for (const r of roles) {
+      let child = node.next.get(r);
+      if (!child) node.next.set(r, (child = { next: new Map() }));
+      node = child;
+    }
+    return (node.list ??= Object.freeze(roles));
+  };
 
   const users: DesiredUser[] = [];
   const unusableUsers: string[] = [];
@@ -108,14 +165,17 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       excludedUsers[user.key] = `user ${user.key} is deactivated in VUD`;
       continue;
     }
-    if (!inScope(mapping.scope.users, user.userName, user.key)) {
+    if (!userInScope(user.userName, user.key)) {
       excludedUsers[user.key] = `user ${user.key} is outside the configured scope`;
       continue;
     }
-    const kept: KeptScope[] = [...(keptByUser.get(user.key) ?? []), ...keptForAll];
+    const keptOfUser = keptByUser.get(user.key);
+    const kept: KeptScope[] = keptOfUser || keptForAll.length ? [...(keptOfUser ?? []), ...keptForAll] : [];
     const problem = (field: string, message: string) => issues.push({ entity: 'user', key: user.key, field, message });
 
-    const sets = new Map<string, { companyKey: string; applicationId: string; roles: Set<string>; programKey: string }>();
+    // The grants gathered, in the order first met; see findGrant.
+    const entries: GrantBuild[] = [];
+    let index: Map<string, GrantBuild> | null = null;
     for (const ra of rolesByUser.get(user.key) ?? []) {
       const program = programOf(mapping, ra.programKey);
       if (!program) {
@@ -136,7 +196,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       // A group that lists a company VUD does not have may mean any other: nothing revoked there.
       if (reached.elsewhere) kept.push(...keptElsewhere(reached.companies, program.applicationId));
       const where = reached.companies;
-      if (program.roles && !program.roles.includes(ra.role)) {
+      if (!inCatalog(ra.programKey, ra.role)) {
         const at = where.filter((c) => tenantKeys.has(c));
         kept.push(...at.map((companyKey) => ({ companyKey, applicationId: program.applicationId })));
         problem('roles', `role "${ra.role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId}${at.length ? ` at ${at.join(', ')}` : ''} are left as they are`);
@@ -152,9 +212,16 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
           }
           continue;
         }
-        const k = `${companyKey}\u0000${program.applicationId}`;
-        if (!sets.has(k)) sets.set(k, { companyKey, applicationId: program.applicationId, roles: new Set(), programKey: ra.programKey });
-        sets.get(k)!.roles.add(ra.role);
+        let entry: GrantBuild | undefined;
+        // A user has a few grants: a scan finds one faster than hashing; a long list gets an index.
+        if (index) entry = index.get(`${companyKey}\u0000${program.applicationId}`);
+        else for (const e of entries) if (e.companyKey === companyKey && e.applicationId === program.applicationId) entry = e;
+        if (!entry) {
+          entries.push((entry = { companyKey, applicationId: program.applicationId, roles: [], programKey: ra.programKey }));
+          if (index) index.set(`${companyKey}\u0000${program.applicationId}`, entry);
+          else if (entries.length > 16) index = new Map(entries.map((e) => [`${e.companyKey}\u0000${e.applicationId}`, e]));
+        }
+        if (!entry.roles.includes(ra.role)) entry.roles.push(ra.role);
       }
     }
 
@@ -167,19 +234,21 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
         }
         continue;
       }
-      const role = (ent.kind === 'module' ? mapping.roleNames.module : mapping.roleNames.layout).replaceAll('{name}', ent.name);
-      if (program.roles && !program.roles.includes(role)) {
+      const role = entitlementRole(ent.kind, ent.name);
+      if (!inCatalog(ent.programKey, role)) {
         kept.push({ applicationId: program.applicationId });
         problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId} are left as they are`);
         continue;
       }
-      for (const s of sets.values()) if (s.programKey === ent.programKey) s.roles.add(role);
+      for (const s of entries) if (s.programKey === ent.programKey && !s.roles.includes(role)) s.roles.push(role);
     }
 
-    const grants: Grant[] = [...sets.values()]
-      .filter((s) => !kept.some((k) => covers(k, s.companyKey, s.applicationId)))
-      .map((s) => ({ companyKey: s.companyKey, applicationId: s.applicationId, roles: [...s.roles].sort() }))
-      .sort((a, b) => cmp(a.companyKey, b.companyKey) || cmp(a.applicationId, b.applicationId));
+    const grants: Grant[] = [];
+    for (const s of entries) {
+      if (kept.length && kept.some((k) => covers(k, s.companyKey, s.applicationId))) continue;
+      grants.push({ companyKey: s.companyKey, applicationId: s.applicationId, roles: roleSet(s.roles) });
+    }
+    grants.sort((a, b) => cmp(a.companyKey, b.companyKey) || cmp(a.applicationId, b.applicationId));
     if (grants.length === 0) {
       // No usable access anywhere: with unusable rows that says nothing, so leave the user as
       // Connect has it; otherwise nothing to link, and any earlier access is revoked.
@@ -279,17 +348,13 @@ function programOf(mapping: Mapping, programKey: string): Mapping['programs'][st
 }
 
 function desiredUser(user: User, grants: Grant[], mapping: Mapping): DesiredUser {
-  return {
-    userKey: user.key,
-    email: user.email.trim(),
-    firstName: user.firstName,
-    lastName: user.lastName,
-    ...(user.countryCode ? { countryCode: user.countryCode } : {}),
-    ...(user.language ? { language: user.language } : {}),
-    ...(mapping.ownsTwoStep && user.twoStepEnforced !== undefined ? { twoStepEnforced: user.twoStepEnforced } : {}),
-    ...(mapping.ownsEmailChangeAllowed && user.emailChangeAllowed !== undefined ? { emailChangeAllowed: user.emailChangeAllowed } : {}),
-    grants,
-  };
+  // Built field by field: the optional ones are absent, not undefined, when VUD has no value.
+  const u: { -readonly [K in keyof DesiredUser]: DesiredUser[K] } = { userKey: user.key, email: user.email.trim(), firstName: user.firstName, lastName: user.lastName, grants };
+  if (user.countryCode) u.countryCode = user.countryCode;
+  if (user.language) u.language = user.language;
+  if (mapping.ownsTwoStep && user.twoStepEnforced !== undefined) u.twoStepEnforced = user.twoStepEnforced;
+  if (mapping.ownsEmailChangeAllowed && user.emailChangeAllowed !== undefined) u.emailChangeAllowed = user.emailChangeAllowed;
+  return u;
 }
 
 /**
@@ -298,12 +363,21 @@ function desiredUser(user: User, grants: Grant[], mapping: Mapping): DesiredUser
  * is linked by id and unaffected) but marked so the planner will not link them.
  */
 function blockUnsafeEmails(users: DesiredUser[], issues: SourceIssue[]): DesiredUser[] {
-  const byEmail = groupBy(users, (u) => u.email.toLowerCase());
+  // Nearly every address is used once: the list of users sharing one is only made where it is not.
+  const byEmail = new Map<string, DesiredUser | DesiredUser[]>();
+  for (const u of users) {
+    const email = u.email.toLowerCase();
+    const seen = byEmail.get(email);
+    if (seen === undefined) byEmail.set(email, u);
+    else if (Array.isArray(seen)) seen.push(u);
+    else byEmail.set(email, [seen, u]);
+  }
   return users.map((u) => {
     let reason: string | undefined;
     if (!EMAIL.test(u.email)) reason = `email "${u.email}" is not a valid address`;
     else {
-      const others = byEmail.get(u.email.toLowerCase())!.filter((o) => o.userKey !== u.userKey);
+      const sharing = byEmail.get(u.email.toLowerCase())!;
+      const others = Array.isArray(sharing) ? sharing.filter((o) => o.userKey !== u.userKey) : [];
       if (others.length > 0) reason = `email ${u.email} is shared with active user(s) ${others.map((o) => o.userKey).join(', ')}`;
     }
     if (!reason) return u;
@@ -316,8 +390,9 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   const m = new Map<string, T[]>();
   for (const it of items) {
     const k = key(it);
-    if (!m.has(k)) m.set(k, []);
-    m.get(k)!.push(it);
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
   }
   return m;
 }
