@@ -398,6 +398,8 @@ function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefin
 
   if (acc?.profile) profileDrift(b, u, acc);
 
+  // Most users of a big directory already have exactly what VUD wants: no role op to look for.
+  if (acc && sameGrants(u.grants, acc.grants, usable)) return;
   const observedGrants = new Map((acc?.grants ?? []).map((g) => [grantKey(g), g]));
   const wanted = new Map(u.grants.filter((g) => usable.has(g.companyKey)).map((g) => [grantKey(g), g]));
   for (const key of [...new Set([...wanted.keys(), ...observedGrants.keys()])].sort()) {
@@ -480,6 +482,22 @@ function newUserBody(u: DesiredUser) {
     ...(u.language ? { preferredLanguage: u.language } : {}),
     ...(u.twoStepEnforced !== undefined ? { twoStepEnforced: u.twoStepEnforced } : {}),
   };
+}
+
+/**
+ * Whether wanted and observed grants are the same list (both sorted by company, then application)
+ * on usable tenants with the same roles: then the grant-by-grant comparison would plan nothing.
+ * Any other difference, even of order only, is left to that comparison.
+ */
+function sameGrants(want: readonly Grant[], have: readonly Grant[], usable: ReadonlySet<string>): boolean {
+  if (want.length !== have.length) return false;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const h = have[i]!;
+    if (w.companyKey !== h.companyKey || w.applicationId !== h.applicationId || !usable.has(w.companyKey)) return false;
+    if (w.roles !== h.roles && !sameSet(w.roles, h.roles)) return false;
+  }
+  return true;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
