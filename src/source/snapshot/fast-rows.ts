@@ -7,10 +7,13 @@
  * fast-rows.test.ts holds each function to its schema over valid and hostile rows.
  */
 import { z } from 'zod';
-import { CONTROL, COUNTRY_CODE, LANGUAGE_TAG, MAX_TEXT, type companyGroupRow, type companyRow, type entitlementRow, type programRow, type roleRow, type userRow } from './format.js';
+import { COUNTRY_CODE, LANGUAGE_TAG, MAX_TEXT, type companyGroupRow, type companyRow, type entitlementRow, type programRow, type roleRow, type userRow } from './format.js';
 
-// Any surrogate, paired or not, leaves the row to zod (which tells a pair from half of one).
-const SURROGATE = /[\ud800-\udfff]/;
+// No control character (format.ts's CONTROL) and no surrogate: any surrogate, paired or not,
+// leaves the row to zod (which tells a pair from half of one). One scan for both.
+const PLAIN = /^[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]*$/;
+// Not blank as String.prototype.trim sees it: \s is exactly the characters trim removes.
+const NOT_BLANK = /\S/;
 // The pattern z.email() checks with by default (format.ts uses that default).
 const EMAIL = z.regexes.email;
 
@@ -22,7 +25,7 @@ function object(raw: unknown): Obj | undefined {
 
 /** format.ts's `text()`: a non-blank string of at most `max` characters, no control characters. */
 function text(v: unknown, max = MAX_TEXT): v is string {
-  return typeof v === 'string' && v.length <= max && v.trim().length > 0 && !CONTROL.test(v) && !SURROGATE.test(v);
+  return typeof v === 'string' && v.length <= max && NOT_BLANK.test(v) && PLAIN.test(v);
 }
 
 function texts(v: unknown): v is string[] {

@@ -11,7 +11,7 @@ export const SNAPSHOT_FORMAT = 'ud-bridge.snapshot/v1';
 export const MAX_TEXT = 255;
 
 // C0 controls, DEL and C1 controls: they break CSV exports and log lines, and Connect refuses them.
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // Half of a surrogate pair is not text: SQL Server's nvarchar can hold one, Connect would store it.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
