@@ -17,6 +17,19 @@ export interface PlanPolicy {
 
 type Problem = Plan['problems'][number];
 
+const NONE: readonly string[] = Object.freeze([]);
+const NO_ROLES = Object.freeze({ roles: NONE });
+const NO_EXTERNAL_ID = Object.freeze({ externalId: null });
+const byString = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
+/**
+ * A reason as one flat string. A template literal makes a tree of joined pieces (a rope), which
+ * V8 keeps as is: 240 bytes per reason instead of 130, and a first sync of 100k users plans 600k.
+ */
+function flat(text: string): string {
+  return text.length < 16 ? text : [text.slice(0, 1), text.slice(1)].join('');
+}
+
 /** The ops a role change on a tenant's application waits for, when this plan has them. */
 const TENANT_READY_KINDS = new Set<OpKind>(['tenant.create', 'tenant.link', 'tenant.app.add', 'tenant.app.resume']);
 
@@ -28,6 +41,7 @@ class PlanBuilder {
   private readonly roleOps = new Map<string, string[]>();
   /** `grantKey` → the TENANT_READY_KINDS ops of this plan for it; cleared when one is added. */
   private readonly readyOps = new Map<string, readonly string[]>();
+  private readonly roleValues = new Map<readonly string[], { readonly roles: readonly string[] }>();
 
   add(kind: OpKind, target: OpTarget, fields: { before?: unknown; after?: unknown; reason: string; dependsOn?: readonly (string | undefined)[]; destructive?: Op['destructive'] }): string {
     const id = opId(kind, target);
@@ -37,7 +51,7 @@ class PlanBuilder {
       target,
       before: fields.before ?? null,
       after: fields.after ?? null,
-      reason: fields.reason,
+      reason: flat(fields.reason),
       dependsOn: this.known(fields.dependsOn),
       destructive: fields.destructive ?? null,
     });
@@ -84,8 +98,8 @@ class PlanBuilder {
    * The ids among `ids` that name an op of this plan, sorted and unique, as the very strings the
    * ops hold: a big plan has a million dependency entries, and copies of the id would each cost.
    */
-  private known(ids: readonly (string | undefined)[] | undefined): string[] {
-    if (!ids || ids.length === 0) return [];
+  private known(ids: readonly (string | undefined)[] | undefined): readonly string[] {
+    if (!ids || ids.length === 0) return NONE;
     const out: string[] = [];
     // A suspend may wait for thousands of revocations: a linear `includes` only for short lists.
     const seen = ids.length > 8 ? new Set<string>() : null;
@@ -95,7 +109,17 @@ class PlanBuilder {
       seen?.add(op.id);
       out.push(op.id);
     }
-    return out.length > 1 ? out.sort() : out;
+    if (out.length === 0) return NONE;
+    // A copy of exactly its length: an array grown by push keeps room for 17 ids.
+    return out.length > 1 ? out.sort(byString).slice() : out.slice();
+  }
+
+  /** `{ roles }` for before or after, one frozen object per role list (lists are shared upstream). */
+  roles(list: readonly string[]): { readonly roles: readonly string[] } {
+    if (list.length === 0) return NO_ROLES;
+    let value = this.roleValues.get(list);
+    if (!value) this.roleValues.set(list, (value = Object.freeze({ roles: list })));
+    return value;
   }
 
   /** Every op sorted by id. Ids start with their kind, so sort each kind's (nearly sorted) run alone. */
@@ -369,7 +393,7 @@ function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefin
   }
   if (!acc || !acc.linked || !acc.externalIdSet) {
     b.add('user.externalId.set', target, {
-      before: { externalId: null },
+      before: NO_EXTERNAL_ID,
       after: { externalId: u.userKey },
       reason: `the VUD user key ${u.userKey} is the account's durable anchor for ud-bridge`,
       dependsOn: [userOp],
@@ -424,8 +448,8 @@ function planRoles(b: PlanBuilder, userKey: string, userId: string | undefined, 
   const target: OpTarget = { type: 'grant', userKey, companyKey: g.companyKey, applicationId: g.applicationId, ...(userId ? { userId } : {}) };
   const parts = [added.length ? `grant ${added.join(', ')}` : '', removed.length ? `revoke ${removed.join(', ')}` : ''].filter(Boolean).join('; ');
   return b.add('user.roles.set', target, {
-    before: { roles: have },
-    after: { roles: want },
+    before: b.roles(have),
+    after: b.roles(want),
     reason: goneReason ? `${goneReason}; ${parts}` : `roles of ${userKey} for ${g.applicationId} at company ${g.companyKey} differ from VUD: ${parts}`,
     dependsOn: [userOp, ...b.tenantReady(g.companyKey, g.applicationId)],
     destructive: removed.length ? 'revoke' : null,
