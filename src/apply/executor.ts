@@ -6,7 +6,6 @@
  * The same when Connect's circuit breaker opens: every op left is skipped at once (carrying the
  * CONNECT_CIRCUIT_OPEN error) instead of each failing against a Connect that is down.
  */
-import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import { ConnectCircuitOpenError } from '../connect/errors.js';
 import type { Op, OpOutcome } from '../domain/plan.js';
@@ -33,7 +32,8 @@ export interface ApplyOptions {
 export const CIRCUIT_OPEN_SKIP = 'Connect is failing: the circuit breaker is open';
 
 export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options: ApplyOptions): Promise<OpResult[]> {
-  const limit = pLimit(options.concurrency);
+  const concurrency = options.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`apply concurrency: expected an integer >= 1, got ${String(concurrency)}`);
   const byId = new Map(ops.map((o) => [o.id, o]));
   const dependents = new Map<string, string[]>();
   const waiting = new Map<string, number>();
@@ -60,58 +60,72 @@ export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options
     }
   };
 
+  /** Runs one op to its outcome; never rejects. */
+  const run = async (op: Op): Promise<OpResult> => {
+    const call = () => HANDLERS[op.kind](op, ctx);
+    try {
+      const outcome = options.around ? await options.around(op, call) : await call();
+      return { op, outcome };
+    } catch (e) {
+      const { code, message } = describeError(e);
+      if (e instanceof ConnectCircuitOpenError) {
+        circuitOpen ??= { code, message };
+        return { op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen };
+      }
+      return { op, outcome: 'failed', error: { code, message } };
+    }
+  };
+
   return new Promise<OpResult[]>((resolve) => {
+    // Ops whose dependencies are done, in the order they became so; at most `concurrency` run.
+    // Only running ops hold a promise: a first sync of 100k users has 600k ops ready to queue.
+    const ready: Op[] = [];
+    let next = 0;
     let running = 0;
     const done = () => {
       // Every op has its one result (results and waiting are both keyed by op id): a count, since
       // this runs after each of hundreds of thousands of ops.
-      if (running === 0 && results.size === waiting.size) {
-        resolve(ops.map((o) => results.get(o.id)!));
+      if (running === 0 && results.size === waiting.size) resolve(ops.map((o) => results.get(o.id)!));
+    };
+    const pump = () => {
+      while (running < concurrency && next < ready.length) {
+        const op = ready[next++]!;
+        if (next > 4096 && next * 2 > ready.length) {
+          // Drop the started part of the queue now and then, so it holds only what still waits.
+          ready.splice(0, next);
+          next = 0;
+        }
+        if (results.has(op.id)) continue;
+        if (options.signal?.aborted) {
+          finish({ op, outcome: 'skipped', skippedBecause: 'the run was interrupted before this op started' });
+          skipDependents(op.id, 'the run was interrupted');
+          continue;
+        }
+        if (circuitOpen) {
+          finish({ op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen });
+          skipDependents(op.id, CIRCUIT_OPEN_SKIP);
+          continue;
+        }
+        running++;
+        void run(op).then((r) => {
+          running--;
+          finish(r);
+          if (r.outcome === 'failed' || r.outcome === 'skipped') {
+            skipDependents(op.id, r.outcome === 'failed' ? `depends on ${op.id}, which failed` : (r.skippedBecause ?? 'skipped'));
+          } else {
+            for (const d of dependents.get(op.id) ?? []) {
+              const left = waiting.get(d)! - 1;
+              waiting.set(d, left);
+              if (left === 0 && !results.has(d)) ready.push(byId.get(d)!);
+            }
+          }
+          pump();
+          done();
+        });
       }
     };
-    const start = (op: Op) => {
-      if (options.signal?.aborted) {
-        finish({ op, outcome: 'skipped', skippedBecause: 'the run was interrupted before this op started' });
-        skipDependents(op.id, 'the run was interrupted');
-        return;
-      }
-      if (circuitOpen) {
-        finish({ op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen });
-        skipDependents(op.id, CIRCUIT_OPEN_SKIP);
-        return;
-      }
-      running++;
-      void limit(async () => {
-        if (options.signal?.aborted) return { op, outcome: 'skipped', skippedBecause: 'the run was interrupted before this op started' } satisfies OpResult;
-        if (circuitOpen) return { op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen } satisfies OpResult;
-        const call = () => HANDLERS[op.kind](op, ctx);
-        try {
-          const outcome = options.around ? await options.around(op, call) : await call();
-          return { op, outcome } satisfies OpResult;
-        } catch (e) {
-          const { code, message } = describeError(e);
-          if (e instanceof ConnectCircuitOpenError) {
-            circuitOpen ??= { code, message };
-            return { op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen } satisfies OpResult;
-          }
-          return { op, outcome: 'failed', error: { code, message } } satisfies OpResult;
-        }
-      }).then((r: OpResult) => {
-        running--;
-        finish(r);
-        if (r.outcome === 'failed' || r.outcome === 'skipped') {
-          skipDependents(op.id, r.outcome === 'failed' ? `depends on ${op.id}, which failed` : (r.skippedBecause ?? 'skipped'));
-        } else {
-          for (const d of dependents.get(op.id) ?? []) {
-            const left = waiting.get(d)! - 1;
-            waiting.set(d, left);
-            if (left === 0 && !results.has(d)) start(byId.get(d)!);
-          }
-        }
-        done();
-      });
-    };
-    for (const op of ops) if (waiting.get(op.id) === 0) start(op);
+    for (const op of ops) if (waiting.get(op.id) === 0) ready.push(op);
+    pump();
     done();
   });
 }
