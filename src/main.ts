@@ -181,7 +181,7 @@ async function syncOnce(configPath: string | undefined, request: RunRequest | ((
     const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
     try {
       const result = await app.sync(typeof request === 'function' ? request(app.store) : request);
-      return { ...result, journalPath: app.journal.path };
+      return { ...result, journalPath: app.journal.path, dataDir: app.config.paths.data };
     } finally {
       lock.release();
     }

@@ -140,7 +140,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
   }
   if (request.selection) {
-    const { ops, stale } = selectOps(planned, request.selection.ops);
+    const { ops, stale } = selectOps(planned, request.selection.ops, request.selection.mode);
     for (const st of stale) {
       deps.journal.write({ type: 'op.skipped', runId, level: 'warn', opId: st.op.id, kind: st.op.kind, entity: entityOf(st.op), reason: `stale, not applied: ${st.why}` });
     }

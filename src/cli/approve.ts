@@ -34,5 +34,5 @@ export function applyCommand(service: SyncService, wrap: ActionWrapper): Command
     .argument('<plan-file>', 'the saved plan')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print one JSON object')
-    .action((file: string, flags: Flags) => wrap(async (f: Flags) => render(await service(f.config, () => applyRequest(file)), f))(flags));
+    .action((file: string, flags: Flags) => wrap(async (f: Flags) => render(await service(f.config, (store) => applyRequest(file, store.dataDir)), f))(flags));
 }

@@ -3,8 +3,8 @@
  * one run now. Parses flags, calls the sync service, and turns the result into a CommandResult:
  * a short human summary, or with --json one object with the counts and every op.
  */
-import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { writePlanFile } from '../app/plan-file.js';
 import type { SyncResult } from '../app/sync.js';
 import { entityOf } from '../app/sync.js';
 import { exitCodeFor, type RunRequest } from '../domain/run.js';
@@ -29,7 +29,7 @@ export interface SyncFlags {
 export type SyncService = (
   configPath: string | undefined,
   request: RunRequest | ((store: StateStore) => RunRequest),
-) => Promise<SyncResult & { readonly journalPath: string }>;
+) => Promise<SyncResult & { readonly journalPath: string; readonly dataDir: string }>;
 
 export function syncCommand(service: SyncService, wrap: ActionWrapper): Command {
   return new Command('sync')
@@ -51,7 +51,7 @@ export async function sync(service: SyncService, flags: SyncFlags): Promise<Comm
     yesDestructive: flags.yesDestructive ?? false,
   });
   if (flags.planOut && result.plan) {
-    await writeFile(flags.planOut, `${JSON.stringify({ runId: result.summary.runId, createdAt: result.summary.startedAt, plan: result.plan }, null, 2)}\n`);
+    await writePlanFile(flags.planOut, { runId: result.summary.runId, createdAt: result.summary.startedAt, plan: result.plan }, result.dataDir);
   }
   return {
     exitCode: exitCodeFor(result.summary.status),

@@ -59,6 +59,8 @@ export class StateStore {
   private constructor(
     private readonly db: Database.Database,
     private readonly redactor: Redactor,
+    /** The data folder it lives in (the plan key is kept beside it). */
+    readonly dataDir: string,
   ) {}
 
   static open(dataDir: string, options: StateStoreOptions = {}): StateStore {
@@ -72,7 +74,7 @@ export class StateStore {
       for (const [i, sql] of MIGRATIONS.entries()) {
         if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
       }
-      return new StateStore(db, options.redactor ?? createRedactor());
+      return new StateStore(db, options.redactor ?? createRedactor(), dataDir);
     } catch (e) {
       if (e instanceof StateError) throw e;
       throw new StateError('STATE_OPEN_FAILED', `could not open the state database in ${dataDir}: ${(e as Error).message}`, { cause: e });
