@@ -53,6 +53,8 @@ export interface StateStoreOptions {
    * a secret an answer echoed never reaches the database file. Default: the pattern layer only.
    */
   readonly redactor?: Redactor;
+  /** Open an existing database for reading only (doctor, and tests of a state that cannot be written). */
+  readonly readonly?: boolean;
 }
 
 export class StateStore {
@@ -65,15 +67,26 @@ export class StateStore {
 
   static open(dataDir: string, options: StateStoreOptions = {}): StateStore {
     try {
+      if (options.readonly) {
+        const db = new Database(join(dataDir, 'state.sqlite'), { readonly: true, fileMustExist: true });
+        return new StateStore(db, options.redactor ?? createRedactor(), dataDir);
+      }
       mkdirSync(dataDir, { recursive: true });
       const db = new Database(join(dataDir, 'state.sqlite'));
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      for (const [i, sql] of MIGRATIONS.entries()) {
-        if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
-      }
+      // Under the write lock, version read inside: two processes opening a new database at once
+      // (the daemon and a `status`) must not both run the first migration.
+      db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        for (const [i, sql] of MIGRATIONS.entries()) {
+          if (i >= version) {
+            db.exec(sql);
+            db.pragma(`user_version = ${i + 1}`);
+          }
+        }
+      }).immediate();
       return new StateStore(db, options.redactor ?? createRedactor(), dataDir);
     } catch (e) {
       if (e instanceof StateError) throw e;
