@@ -22,10 +22,11 @@ import { registerServiceCommand } from './cli/service.js';
 import { DaemonMetrics } from './daemon/metrics.js';
 import { readLockHolder } from './daemon/lock.js';
 import { newRunId } from './app/sync.js';
+import { guardJournal, SinkMonitor } from './app/sinks.js';
 import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
-import { runSync } from './app/sync.js';
+import { runSync, type SyncDeps } from './app/sync.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
 import { withNetworkLog } from './connect/log-observer.js';
@@ -34,7 +35,7 @@ import { acquireRunLock } from './daemon/lock.js';
 import type { RunRequest } from './domain/run.js';
 import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
 import { createJournal } from './journal/writer.js';
-import { createLogger, closeLogger, type Logger } from './log/logger.js';
+import { createLogger, closeLogger, flushLogFiles, type Logger } from './log/logger.js';
 import { createRedactor } from './log/redact.js';
 import { StateStore } from './state/store.js';
 import { createSnapshotSource } from './source/snapshot/read.js';
@@ -81,7 +82,9 @@ export async function openApp(options: { configPath?: string; observer?: Connect
   const config = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
   // One redactor for every sink: the log, the journal, the state, and errors from Connect.
   const redactor = createRedactor({ secrets: config.secretValues });
+  const sinks = new SinkMonitor();
   const logger = createLogger({
+    onError: (e) => sinks.report('log', e),
     dir: config.logging.dir,
     level: config.logging.level,
     console: config.logging.console,
@@ -132,30 +135,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
     }), (text) => redactor.redactString(text));
     closers.push(() => connect.close());
 
-    const deps = {
-      source,
-      writeback,
-      connect,
-      store,
-      journal,
-      logger,
-      mapping: {
-        programs: config.programs,
-        roleNames: config.roleNames,
-        scope: config.scope,
-        ownsTwoStep: config.policy.ownsTwoStep,
-        ownsEmailChangeAllowed: config.policy.ownsEmailChangeAllowed,
-      },
-      planPolicy: {
-        tenantSoftMatch: config.policy.tenantSoftMatch,
-        programRemoved: config.policy.programRemoved,
-        managedApplications: [...new Set(Object.values(config.programs).map((p) => p.applicationId))],
-      },
-      gatePolicy: config.policy.destructive,
-      anomalyPolicy: config.policy.anomaly,
-      parentTenantExternalId: config.connect.parentTenantExternalId,
-      concurrency: config.apply.concurrency,
-    };
+    const deps = syncDeps(config, { source, writeback, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger) });
     return {
       config,
       logger,
@@ -165,6 +145,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       writeback,
       connect,
       embeddedConnectUrl,
+      sinks,
       sync: (request: RunRequest) => runSync(deps, request),
       close,
     };
@@ -172,6 +153,29 @@ export async function openApp(options: { configPath?: string; observer?: Connect
     await close();
     throw e;
   }
+}
+
+/** A run's dependencies: the parts openApp opens, and the mapping and policies from the config. */
+export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog'>): SyncDeps {
+  return {
+    ...parts,
+    mapping: {
+      programs: config.programs,
+      roleNames: config.roleNames,
+      scope: config.scope,
+      ownsTwoStep: config.policy.ownsTwoStep,
+      ownsEmailChangeAllowed: config.policy.ownsEmailChangeAllowed,
+    },
+    planPolicy: {
+      tenantSoftMatch: config.policy.tenantSoftMatch,
+      programRemoved: config.policy.programRemoved,
+      managedApplications: [...new Set(Object.values(config.programs).map((p) => p.applicationId))],
+    },
+    gatePolicy: config.policy.destructive,
+    anomalyPolicy: config.policy.anomaly,
+    parentTenantExternalId: config.connect.parentTenantExternalId,
+    concurrency: config.apply.concurrency,
+  };
 }
 
 /** One run under the cross-process run lock, for `sync` (the daemon takes the same lock per run). */
@@ -214,6 +218,7 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     dataDir: app.config.paths.data,
     logger: app.logger,
     metrics,
+    sinkFailures: app.sinks,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
     runOnce: async (request) => {
       const { summary, results } = await app.sync(request);
@@ -222,7 +227,8 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     },
     onSkipped: (skipped) => {
       const runId = newRunId(new Date(skipped.at));
-      app.journal.write({ type: 'run.skipped', runId, level: 'warn', mode: skipped.mode, reason: skipped.reason === 'run-in-progress' ? 'the previous run was still going' : `the run lock is held (${JSON.stringify(skipped.blockedBy ?? {})})` });
+      // Through the sink guard: a journal that cannot be written makes the daemon unhealthy, not dead.
+      guardJournal(app.journal, app.sinks).write({ type: 'run.skipped', runId, level: 'warn', mode: skipped.mode, reason: skipped.reason === 'run-in-progress' ? 'the previous run was still going' : `the run lock is held (${JSON.stringify(skipped.blockedBy ?? {})})` });
     },
   };
 }

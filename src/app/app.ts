@@ -9,6 +9,7 @@ import type { RunRequest } from '../domain/run.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
+import type { SinkMonitor } from './sinks.js';
 import type { SyncResult } from './sync.js';
 
 export interface App {
@@ -21,6 +22,8 @@ export interface App {
   readonly connect: ConnectClient;
   /** The in-process simulator's URL when connect.mode is embedded. */
   readonly embeddedConnectUrl: string | null;
+  /** Journal, log and state write failures; the daemon's health listens to it. */
+  readonly sinks: SinkMonitor;
   sync(request: RunRequest): Promise<SyncResult>;
   close(): Promise<void>;
 }

@@ -153,7 +153,7 @@ async function applicationChecks(config: ResolvedConfig, client: ConnectClient):
 /** Tenant ids from the state a previous run left, if any; doctor never creates the database. */
 function linkedTenants(dataDir: string): string[] {
   if (!existsSync(join(dataDir, 'state.sqlite'))) return [];
-  const store = StateStore.open(dataDir);
+  const store = StateStore.open(dataDir, { readonly: true });
   try {
     return store.observed().tenants.map((t) => t.tenantId);
   } finally {

@@ -22,6 +22,7 @@ import { findAnomalies, type AnomalyPolicy } from '../plan/anomaly.js';
 import { selectOps } from '../plan/select.js';
 import { observe } from './observe.js';
 import { resolveOpenIntents, withIntent } from './intents.js';
+import { guardJournal, guardStore, SINK_ERROR_CODE, type SinkMonitor } from './sinks.js';
 
 export interface SyncDeps {
   readonly source: DirectorySource;
@@ -36,6 +37,10 @@ export interface SyncDeps {
   readonly anomalyPolicy: AnomalyPolicy;
   readonly parentTenantExternalId: string | undefined;
   readonly concurrency: number;
+  /** Where journal, log and state failures are reported; one ends the run as failed. */
+  readonly sinks: SinkMonitor;
+  /** Resolves once the log files took (or refused) every line so far. */
+  readonly flushLog: () => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -56,19 +61,39 @@ export function entityOf(op: Op): EntityRef {
   return { type: t.type, key: targetKey(t), ...(connectId ? { connectId } : {}) };
 }
 
-export async function runSync(deps: SyncDeps, request: RunRequest): Promise<SyncResult> {
-  const now = deps.now ?? (() => new Date());
+export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<SyncResult> {
+  const now = syncDeps.now ?? (() => new Date());
   const started = now();
   const runId = newRunId(started);
-  const log = deps.logger.child({ runId });
+  const log = syncDeps.logger.child({ runId });
+  // A journal or state write that fails is reported to the sink monitor, never thrown into the
+  // engine; the first one stops the run: no new op starts, and the run ends as failed.
+  const sinks = syncDeps.sinks;
+  sinks.beginRun();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(request.signal?.reason);
+  if (request.signal?.aborted) onAbort();
+  else request.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopOnSinkFailure = sinks.onFailure((f) => stop.abort(new Error(f.message)));
+  const deps: SyncDeps = { ...syncDeps, journal: guardJournal(syncDeps.journal, sinks), store: guardStore(syncDeps.store, sinks) };
+  const sinkError = () => {
+    const f = sinks.current;
+    return f === null ? undefined : { code: SINK_ERROR_CODE[f.sink], message: `${f.message}; the run stopped and started no further op. What was applied is in the state, and the next run converges once the ${f.sink === 'log' ? 'log folder' : f.sink === 'state' ? 'data folder' : 'journal folder'} is writable again` };
+  };
+
   let mode: RunMode = request.mode;
   if (mode === 'delta' && !deps.store.hasCompletedFullRun()) mode = 'full'; // nothing to trust yet
   deps.journal.write({ type: 'run.started', runId, level: 'info', mode, trigger: request.trigger, dryRun: request.dryRun, source: deps.source.name });
   log.info('run started', { mode, trigger: request.trigger, dryRun: request.dryRun, source: deps.source.name });
 
   let sourceCounts: Record<string, number> = {};
-  const finish = (status: RunStatus, planned: Plan | null, results: readonly OpResult[], error?: { code: string; message: string }): SyncResult => {
+  const finish = (runStatus: RunStatus, planned: Plan | null, results: readonly OpResult[], runError?: { code: string; message: string }): SyncResult => {
+    stopOnSinkFailure();
+    request.signal?.removeEventListener('abort', onAbort);
     const finishedAt = now();
+    const failedSink = sinkError();
+    const status = failedSink ? 'failed' : runStatus;
+    const error = failedSink ?? runError;
     const summary: RunSummary = {
       runId,
       mode,
@@ -82,11 +107,29 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       sourceCounts,
       ...(error ? { error } : {}),
     };
-    if (!request.dryRun) deps.store.recordRun(summary);
+    if (!request.dryRun) {
+      try {
+        deps.store.recordRun(summary);
+      } catch {
+        // Reported by the guard; the summary still reaches the caller and the journal.
+      }
+    }
     deps.journal.write({ type: 'run.finished', runId, level: status === 'failed' || status === 'partial' ? 'error' : status === 'succeeded' ? 'info' : 'warn', status, durationMs: summary.durationMs, counts: summary.counts, ...(error ? { error } : {}) });
+    if (failedSink) log.error('run stopped: a sink could not be written', { code: failedSink.code, error: failedSink.message });
     log.info('run finished', { status, durationMs: summary.durationMs });
     return { summary, plan: planned, results };
   };
+
+  if (!request.dryRun) {
+    // The run is on record before anything is sent: an unwritable state is found here, before any
+    // Connect call, and a run killed outright stays visible as one that did not finish.
+    try {
+      deps.store.recordRun({ runId, mode, trigger: request.trigger, dryRun: false, status: 'running', startedAt: started.toISOString(), finishedAt: started.toISOString(), durationMs: 0, counts: {}, sourceCounts: {} });
+    } catch {
+      // Reported by the guard.
+    }
+  }
+  if (sinks.current) return finish('failed', null, []);
 
   let snapshot: DirectorySnapshot;
   let desired: DesiredState;
@@ -151,7 +194,13 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     planned = { ...planned, ops, held: [] };
   }
   if (request.dryRun) return finish(planned.held.length ? 'held' : 'succeeded', planned, []);
-  if (planned.held.length) deps.store.saveHeld(runId, planned.held);
+  // Nothing is sent to Connect once a sink has failed: its record of the change could not be kept.
+  if (sinks.current) return finish('failed', planned, []);
+  try {
+    if (planned.held.length) deps.store.saveHeld(runId, planned.held);
+  } catch {
+    return finish('failed', planned, []);
+  }
 
   let parentTenantId: string | undefined;
   try {
@@ -164,7 +213,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback }, {
     concurrency: deps.concurrency,
     around: withIntent(deps.store, runId),
-    ...(request.signal ? { signal: request.signal } : {}),
+    signal: stop.signal,
     onResult: (r) => {
       const base = { runId, opId: r.op.id, kind: r.op.kind, entity: entityOf(r.op), reason: r.op.reason };
       if (r.outcome === 'failed') {
@@ -181,15 +230,17 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   if (request.selection?.mode === 'approve') deps.store.setHeldStatus(request.selection.fromRunId, 'approved');
   const failed = results.some((r) => r.outcome === 'failed');
   // The executor marks every op the open circuit stopped with its error; the run ends with one entry for it.
-  if (results.some((r) => r.outcome === 'skipped' && r.error?.code === 'CONNECT_CIRCUIT_OPEN') && !request.signal?.aborted) {
+  if (results.some((r) => r.outcome === 'skipped' && r.error?.code === 'CONNECT_CIRCUIT_OPEN') && !stop.signal.aborted) {
     const applied = results.some((r) => r.outcome !== 'failed' && r.outcome !== 'skipped');
     const notTried = results.filter((r) => r.outcome === 'skipped').length;
     const message = `Connect is failing: the circuit breaker opened after repeated 5xx/timeouts, the run stopped early and ${notTried} op(s) were not attempted; the next run retries them`;
     await deps.journal.flush();
+    await deps.flushLog();
     return finish(applied ? 'partial' : 'failed', planned, results, { code: 'CONNECT_CIRCUIT_OPEN', message });
   }
   const status: RunStatus = request.signal?.aborted ? 'interrupted' : failed ? 'partial' : planned.held.length ? 'held' : 'succeeded';
   await deps.journal.flush();
+  await deps.flushLog();
   return finish(status, planned, results);
 }
 

@@ -32,6 +32,12 @@ export interface ApplyOptions {
 
 export const CIRCUIT_OPEN_SKIP = 'Connect is failing: the circuit breaker is open';
 
+/** Why an op was not started after the abort: the abort's reason when it gives one. */
+function stoppedBecause(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error && reason.message !== '' ? `the run stopped before this op started: ${reason.message}` : 'the run was interrupted before this op started';
+}
+
 export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options: ApplyOptions): Promise<OpResult[]> {
   const limit = pLimit(options.concurrency);
   const byId = new Map(ops.map((o) => [o.id, o]));
@@ -69,8 +75,8 @@ export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options
     };
     const start = (op: Op) => {
       if (options.signal?.aborted) {
-        finish({ op, outcome: 'skipped', skippedBecause: 'the run was interrupted before this op started' });
-        skipDependents(op.id, 'the run was interrupted');
+        finish({ op, outcome: 'skipped', skippedBecause: stoppedBecause(options.signal) });
+        skipDependents(op.id, 'the run stopped');
         return;
       }
       if (circuitOpen) {
@@ -80,7 +86,7 @@ export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options
       }
       running++;
       void limit(async () => {
-        if (options.signal?.aborted) return { op, outcome: 'skipped', skippedBecause: 'the run was interrupted before this op started' } satisfies OpResult;
+        if (options.signal?.aborted) return { op, outcome: 'skipped', skippedBecause: stoppedBecause(options.signal) } satisfies OpResult;
         if (circuitOpen) return { op, outcome: 'skipped', skippedBecause: CIRCUIT_OPEN_SKIP, error: circuitOpen } satisfies OpResult;
         const call = () => HANDLERS[op.kind](op, ctx);
         try {

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { RunFn } from '../domain/run.js';
 import type { DaemonConfig } from '../daemon/config.js';
-import { startDaemon, type SkippedRun } from '../daemon/daemon.js';
+import { startDaemon, type DaemonDeps, type SkippedRun } from '../daemon/daemon.js';
 import type { RouteHandler } from '../daemon/http-server.js';
 import { acquireRunLock, readLockHolder } from '../daemon/lock.js';
 import { DaemonMetrics } from '../daemon/metrics.js';
@@ -32,6 +32,8 @@ export interface DaemonCommandDeps {
   /** Hooked to the Connect client's observer and the engine's outcomes by main.ts. */
   readonly metrics?: DaemonMetrics;
   readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /** Journal, log and state write failures (the App's SinkMonitor): /healthz turns unhealthy. */
+  readonly sinkFailures?: DaemonDeps['sinkFailures'];
   readonly lockStaleAfterMs?: number;
   readonly handleSignals?: boolean;
   /** Releases what the run needs (state, Connect client, an embedded simulator) once the daemon stopped. */
@@ -51,6 +53,7 @@ export async function daemonCommand(deps: DaemonCommandDeps): Promise<CommandRes
     lastRuns: () => deps.history.lastRuns(20),
     heldOpsCount: () => deps.history.heldOpsCount(),
     ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+    ...(deps.sinkFailures === undefined ? {} : { sinkFailures: deps.sinkFailures }),
     ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
   });
   try {

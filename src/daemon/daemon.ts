@@ -37,6 +37,11 @@ export interface DaemonDeps {
   readonly onSkipped: (skipped: SkippedRun) => void;
   readonly lastRuns: () => RunSummary[];
   readonly heldOpsCount?: () => number;
+  /**
+   * Where journal, log and state write failures are told. One makes /healthz unhealthy until a run
+   * gets through with every sink written; the daemon itself keeps running.
+   */
+  readonly sinkFailures?: { onFailure(listener: (f: { readonly sink: string; readonly errno: string }) => void): () => void };
   /** Extra HTTP routes, e.g. { 'POST /webhooks/connect': handler }. */
   readonly routes?: Readonly<Record<string, RouteHandler>>;
   /**
@@ -95,6 +100,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
   let server: RunningHttpServer | null = null;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let sinkFailure: StatusSnapshot['sinkFailure'] = null;
+  let sinkFailuresSeen = 0;
+  const stopHearingSinks = deps.sinkFailures?.onFailure((f) => {
+    sinkFailuresSeen++;
+    sinkFailure = { sink: f.sink, errno: f.errno, at: new Date().toISOString() };
+  });
 
   const skip = (mode: RunMode, reason: SkipReason, blockedBy: Record<string, unknown>) => {
     const skipped: SkippedRun = { mode, reason, at: new Date().toISOString(), blockedBy };
@@ -117,6 +128,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
   };
 
   async function execute(mode: RunMode, lock: RunLock, controller: AbortController, runStartedAt: Date): Promise<void> {
+    const failuresBefore = sinkFailuresSeen;
     try {
       logger.info('scheduled run starting', { mode });
       const summary = await deps.runOnce({ mode, trigger: 'schedule', dryRun: false, yesDestructive: false, signal: controller.signal });
@@ -134,7 +146,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
       metrics.recordRun(failedSummary(mode, runStartedAt, e));
       logger.error('scheduled run threw', { mode, err: e });
     } finally {
-      lock.release();
+      // A run that wrote every sink is the sign the disk has room again.
+      if (sinkFailuresSeen === failuresBefore) sinkFailure = null;
+      try {
+        lock.release();
+      } catch (e) {
+        logger.error('run lock release failed', { mode, err: e });
+      }
       current = null;
       refreshHeldOps();
     }
@@ -171,6 +189,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
     heldOpsCount: deps.heldOpsCount?.() ?? 0,
     lockHolder: deps.readHolder(),
     running: current === null ? null : { mode: current.mode, startedAt: current.startedAt.toISOString() },
+    sinkFailure,
   });
 
   if (config.http.enabled) {
@@ -217,6 +236,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
       }
     }
     await server?.close();
+    stopHearingSinks?.();
     removeSignalHandlers();
     logger.info('daemon stopped', { reason });
     resolveDone();

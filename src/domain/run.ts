@@ -8,8 +8,10 @@ export type RunTrigger = 'manual' | 'schedule' | 'approve' | 'apply' | 'webhook'
  * succeeded: every op applied. partial: some ops failed (exit 2). held: destructive ops held by the
  * safety gate (exit 3). paused: the source anomaly guard stopped the run before planning (exit 3).
  * failed: the run could not run (exit 1). interrupted: shutdown stopped it; the next run converges.
+ * running: stored when a run starts and replaced when it ends; one that stays so did not finish
+ * (the process was killed), and the next run resolves what it left open.
  */
-export type RunStatus = 'succeeded' | 'partial' | 'held' | 'paused' | 'failed' | 'interrupted';
+export type RunStatus = 'succeeded' | 'partial' | 'held' | 'paused' | 'failed' | 'interrupted' | 'running';
 
 export interface KindCounts {
   applied: number;
@@ -63,6 +65,7 @@ export function exitCodeFor(status: RunStatus): number {
     case 'paused':
       return 3;
     case 'failed':
+    case 'running':
       return 1;
   }
 }
