@@ -172,6 +172,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       status: res.status,
       body: res.body,
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()) ?? undefined,
+      path: req.url.pathname,
     });
   }
 
