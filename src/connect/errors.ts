@@ -99,6 +99,34 @@ export class ConnectNetworkError extends ConnectError {
   }
 }
 
+/**
+ * The outbound proxy refused the tunnel to Connect: 407 (credentials missing or wrong, not
+ * retryable) or another status (403 destination not allowed; 502/503/504 the proxy could not
+ * reach Connect, retryable). The message names the proxy and where its settings came from.
+ */
+export class ConnectProxyError extends ConnectError {
+  readonly proxyUrl: string;
+  readonly proxyStatus: number;
+  constructor(init: ConnectErrorInit & { readonly proxyUrl: string; readonly proxyStatus: number }) {
+    super('CONNECT_PROXY', {
+      ...init,
+      retryable: init.proxyStatus >= 500,
+      details: { ...init.details, proxyUrl: init.proxyUrl, proxyStatus: init.proxyStatus },
+    });
+    this.proxyUrl = init.proxyUrl;
+    this.proxyStatus = init.proxyStatus;
+  }
+}
+
+/**
+ * The server's TLS certificate was not trusted (unknown issuer, self-signed, expired, wrong name).
+ * Behind a TLS-inspecting proxy this is the proxy's certificate: `connect.caFile` must hold its CA.
+ * Not retryable: the next attempt would see the same certificate.
+ */
+export class ConnectTlsError extends ConnectError {
+  constructor(init: ConnectErrorInit) { super('CONNECT_TLS', { ...init, retryable: false }); }
+}
+
 /** Any other non-2xx status the contract does not name (3xx, 405, 418...). */
 export class ConnectUnexpectedStatusError extends ConnectError {
   constructor(init: ConnectErrorInit) { super('CONNECT_UNEXPECTED_STATUS', { ...init, retryable: false }); }
@@ -108,7 +136,7 @@ export class ConnectUnexpectedStatusError extends ConnectError {
 export class ConnectResponseError extends ConnectError {
   readonly field: string;
   constructor(init: Omit<ConnectErrorInit, 'errorCode'> & { readonly field: string }) {
-    super('CONNECT_BAD_RESPONSE', { ...init, errorCode: 'BAD_RESPONSE', retryable: false, details: { field: init.field } });
+    super('CONNECT_BAD_RESPONSE', { ...init, errorCode: 'BAD_RESPONSE', retryable: false, details: { ...init.details, field: init.field } });
     this.field = init.field;
   }
 }
