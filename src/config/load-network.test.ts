@@ -76,8 +76,10 @@ describe('connect.proxy and connect.caFile', () => {
     expect(e.message).toMatch(expected);
   });
 
-  it('a bad proxy in the environment names the variable', () => {
+  it('a bad proxy in the environment names the variable, except for commands that never connect', () => {
     const e = configError(base(), { https_proxy: 'socks5://p:1080' });
     expect(e.key).toBe('https_proxy (environment)');
+    const local = resolveConfig(base(), '/etc/ud-bridge/ud-bridge.yaml', { https_proxy: 'socks5://p:1080' }, 'skip');
+    expect(local.connect.network.httpsProxy).toBeNull();
   });
 });

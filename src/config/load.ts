@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { envProxyPasswords, networkSettings, type NetworkSettings } from '../connect/network.js';
+import { DIRECT, envProxyPasswords, networkSettings, type NetworkSettings } from '../connect/network.js';
 import { configSchema, SECRET_PATHS, secretRefSchema, type ParsedConfig, type SecretRef } from './schema.js';
 
 export const ENV_PREFIX = 'UDB_';
@@ -67,7 +67,8 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
   const config = parsed.data;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const caFile = config.connect.caFile === undefined ? undefined : abs(config.connect.caFile);
-  const network = networkSettings(config.connect, env, caFile ?? null);
+  // Commands that only read local files never connect: a proxy variable they cannot use is not theirs to refuse.
+  const network = secrets === 'resolve' ? networkSettings(config.connect, env, caFile ?? null) : DIRECT;
   // A password in HTTPS_PROXY never reaches a log line either.
   if (secrets === 'resolve') secretValues.push(...envProxyPasswords(env));
   const source = config.source.type === 'snapshot' ? { ...config.source, path: abs(config.source.path) } : config.source;

@@ -113,6 +113,15 @@ function proxyAdvice(status: number, proxy: ProxyRoute): string {
   return 'the proxy could not reach it';
 }
 
+/** The verification code, also when undici wraps it (SecureProxyConnectionError, for an https:// proxy's own certificate). */
+function tlsTrustCode(e: unknown): string | null {
+  for (let x: unknown = e, depth = 0; typeof x === 'object' && x !== null && depth < 4; x = (x as { cause?: unknown }).cause, depth += 1) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && TLS_TRUST_CODES.has(code)) return code;
+  }
+  return null;
+}
+
 interface Routed {
   readonly dispatcher: Dispatcher;
   readonly route: Route;
@@ -188,7 +197,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         message: `proxy ${route.proxy.url} (from ${route.proxy.from}) answered ${tunnel} to the tunnel for ${target}: ${proxyAdvice(tunnel, route.proxy)}`,
       });
     }
-    const cause = errorCodeOf(e);
+    const cause = tlsTrustCode(e) ?? errorCodeOf(e);
     if (TLS_TRUST_CODES.has(cause)) {
       const hint = bundle !== null
         ? `neither Node's built-in roots nor connect.caFile (${bundle.file}) vouch for it`

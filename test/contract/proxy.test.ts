@@ -57,7 +57,7 @@ const viaConfig = (p: LoopbackProxy, extra: Partial<Parameters<typeof networkSet
   networkSettings({ proxy: { url: p.url, noProxy: [], fromEnv: true, ...extra } }, {}, caFile ?? null);
 
 /** An HTTPS front for the simulator: a certificate from `authority`, every request passed on as it came. */
-async function tlsFront(target: SimulatorHandle, authority: ThrowawayCa): Promise<{ url: string; requests: number }> {
+async function tlsFront(target: SimulatorHandle, authority: ThrowawayCa, host = '127.0.0.1'): Promise<{ url: string; requests: number }> {
   let requests = 0;
   const server: HttpsServer = createHttpsServer({ cert: authority.serverCertPem, key: authority.serverKeyPem }, (req, res) => {
     requests += 1;
@@ -74,13 +74,13 @@ async function tlsFront(target: SimulatorHandle, authority: ThrowawayCa): Promis
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   cleanup.push(async () => {
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((r) => server.close(() => r()));
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `https://127.0.0.1:${port}`, get requests() { return requests; } };
+  return { url: `https://${host}:${port}`, get requests() { return requests; } };
 }
 
 describe('through an outbound proxy', () => {
@@ -183,6 +183,17 @@ describe('TLS behind a TLS-inspecting proxy (connect.caFile)', () => {
     expect((e as Error).message).toMatch(/certificate is not trusted \(\w+\); if the proxy inspects TLS, set connect\.caFile/);
     expect(p.tunnels).toHaveLength(1);
     expect(front.requests).toBe(0);
+  });
+
+  it('a certificate for another name, through the proxy: ConnectTlsError, not a retried network error', async () => {
+    const s = await sim();
+    // The certificate names 127.0.0.1; the front answers on 127.0.0.2 (still loopback).
+    const front = await tlsFront(s, ca, '127.0.0.2');
+    const p = await proxy();
+    const e = await rejection(client(front, viaConfig(p, {}, join(dir, 'corp-ca.pem'))).getTenant({ tenantId: CUSTOMER_TENANT }));
+    expect(e).toBeInstanceOf(ConnectTlsError);
+    expect(e).toMatchObject({ code: 'CONNECT_TLS', errorCode: 'ERR_TLS_CERT_ALTNAME_INVALID', retryable: false });
+    expect(p.tunnels).toHaveLength(1);
   });
 
   it('with a CA file that does not vouch for the certificate: the error names the file', async () => {
