@@ -76,8 +76,9 @@ function buildSource(config: ResolvedConfig, logger: Logger): { source: Director
 }
 
 /** Builds everything one command needs from the config; the caller closes it. */
-export async function openApp(options: { configPath?: string; observer?: ConnectObserver } = {}): Promise<App> {
-  const config = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+export async function openApp(options: { configPath?: string; observer?: ConnectObserver; daemon?: boolean } = {}): Promise<App> {
+  // Only the daemon serves HTTP: any other command runs without the daemon's token in its environment.
+  const config = loadConfig({ secrets: options.daemon === true ? 'resolve' : 'run', ...(options.configPath === undefined ? {} : { path: options.configPath }) });
   const logger = createLogger({
     dir: config.logging.dir,
     level: config.logging.level,
@@ -200,6 +201,7 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
   const metrics = new DaemonMetrics();
   const app = await openApp({
     ...(options.config === undefined ? {} : { configPath: options.config }),
+    daemon: true,
     observer: {
       onResponse: (e) => metrics.observeConnectCall(e.operation, e.status, e.durationMs),
       onRateLimited: (e) => metrics.recordRateLimited(e.operation),

@@ -72,6 +72,6 @@ export function registerDaemonCommand(
   program
     .command('daemon')
     .description('Run the delta and full schedules as a service, with health, metrics and status on localhost')
-    .option('--config <file>', 'the config file')
+    .option('-c, --config <file>', 'the config file')
     .action((o: { config?: string }) => run(o));
 }
