@@ -64,6 +64,13 @@ describe('ud-bridge journal', () => {
     expect((await run({ since: '2025-03-01T10:00:05Z' })).lines).toHaveLength(2);
   });
 
+  it('--run of a run the journal never saw fails saying so; a known run with nothing matching does not', async () => {
+    await expect(run({ run: 'r9' })).rejects.toMatchObject({ code: 'NO_SUCH_RUN', exitCode: 1, message: expect.stringContaining('there is no run r9') });
+    const known = await run({ run: 'r2', type: 'op.failed' });
+    expect(known.exitCode).toBe(0);
+    expect(known.out).toBe(`No journal events match in ${dir}.\n`);
+  });
+
   it('reports a bad line on stderr and prints the rest', async () => {
     appendFileSync(join(dir, 'journal-2025-03-01.jsonl'), 'oops\n');
     const { lines, err } = await run({});

@@ -5,7 +5,7 @@
  * file is reported on stderr and skipped.
  */
 import { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UdBridgeError, UsageError } from '../errors.js';
 import type { JournalEvent, JournalLevel } from '../journal/events.js';
 import { followJournal } from '../journal/follow.js';
 import { entityOf, LEVEL_RANK, readJournal, type BadLine, type JournalQuery } from '../journal/reader.js';
@@ -128,6 +128,10 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
       print(e);
       count++;
     }
+    if (count === 0 && flags.run !== undefined && !(await runExists(query.dir, flags.run))) {
+      // A mistyped run id must not read as "that run did nothing".
+      throw new UdBridgeError('NO_SUCH_RUN', `journal: there is no run ${flags.run} in ${query.dir} (\`ud-bridge status\` lists the last runs)`);
+    }
     if (count === 0 && flags.json !== true) out.write(`No journal events match in ${query.dir}.\n`);
     return { exitCode: ExitCode.ok };
   }
@@ -146,6 +150,11 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
     process.off('SIGTERM', onSignal);
   }
   return { exitCode: ExitCode.ok };
+}
+
+async function runExists(dir: string, runId: string): Promise<boolean> {
+  for await (const _ of readJournal({ dir, runId })) return true;
+  return false;
 }
 
 /** `wrap` is main.ts's runAction; main.ts passes the configured journal folder. */
