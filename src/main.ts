@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
-import { syncCommand } from './cli/sync.js';
+import { syncCommand, type SyncServiceOptions } from './cli/sync.js';
 import { applyCommand, approveCommand } from './cli/approve.js';
 import { journalCommand } from './cli/journal.js';
 import { doctorCommand } from './cli/doctor.js';
@@ -172,14 +172,37 @@ export async function openApp(options: { configPath?: string; observer?: Connect
   }
 }
 
-/** One run under the cross-process run lock, for `sync` (the daemon takes the same lock per run). */
-async function syncOnce(configPath: string | undefined, request: RunRequest | ((store: StateStore) => RunRequest)) {
-  const app = await openApp(configPath === undefined ? {} : { configPath });
+/**
+ * One run under the cross-process run lock, for `sync`, `approve` and `apply` (the daemon takes the
+ * same lock per run). It counts the Connect calls the run made, so the summary can say when a delta
+ * run trusted the local state, and feeds them to the progress view while Connect is being read.
+ */
+async function syncOnce(configPath: string | undefined, request: RunRequest | ((store: StateStore) => RunRequest), options: SyncServiceOptions = {}) {
+  let calls = 0;
+  let readingConnect = false;
+  const onProgress = options.onProgress;
+  const app = await openApp({
+    ...(configPath === undefined ? {} : { configPath }),
+    observer: {
+      onResponse: () => {
+        calls++;
+        if (readingConnect) onProgress?.({ phase: 'connect', step: 'calls', calls });
+      },
+    },
+  });
   try {
     const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
     try {
-      const result = await app.sync(typeof request === 'function' ? request(app.store) : request);
-      return { ...result, journalPath: app.journal.path };
+      const base = typeof request === 'function' ? request(app.store) : request;
+      const watched: RunRequest = onProgress === undefined ? base : {
+        ...base,
+        onProgress: (p) => {
+          if (p.phase === 'connect') readingConnect = p.step !== 'end';
+          onProgress(p);
+        },
+      };
+      const result = await app.sync(watched);
+      return { ...result, journalPath: app.journal.path, connectCalls: calls };
     } finally {
       lock.release();
     }

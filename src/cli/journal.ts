@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { UdBridgeError, UsageError } from '../errors.js';
-import type { JournalEvent, JournalLevel } from '../journal/events.js';
+import type { JournalEvent, JournalLevel, SkippedPart } from '../journal/events.js';
 import { followJournal } from '../journal/follow.js';
 import { entityOf, LEVEL_RANK, readJournal, type BadLine, type JournalQuery } from '../journal/reader.js';
 import type { ActionWrapper } from './generate.js';
@@ -66,6 +66,16 @@ function flat(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' / ').replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
+/** What a source issue cost, as the journal line's outcome. Events written before `skipped` existed were rows. */
+const SKIPPED_OUTCOME: Readonly<Record<SkippedPart, string>> = {
+  row: 'row skipped',
+  role: 'role skipped',
+  module: 'module skipped',
+  'layout group': 'layout group skipped',
+  link: 'not linked',
+  nothing: 'nothing skipped, left as it is',
+};
+
 function describe(e: JournalEvent): { text: string; outcome: string } {
   switch (e.type) {
     case 'run.started':
@@ -86,7 +96,9 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
     case 'op.skipped':
       return { text: `${e.kind}: ${e.reason}`, outcome: 'skipped' };
     case 'source.issue':
-      return { text: `${e.field}: ${e.message}`, outcome: 'row skipped' };
+      return { text: `${e.field}: ${e.message}`, outcome: SKIPPED_OUTCOME[e.skipped ?? 'row'] };
+    case 'source.skipped':
+      return { text: e.reason, outcome: 'not in Connect' };
     case 'source.anomaly':
       return { text: `${e.check}: ${e.message}`, outcome: 'paused' };
     case 'drift':

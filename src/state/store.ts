@@ -270,6 +270,18 @@ export class StateStore {
     this.db.prepare('UPDATE held_ops SET status = ? WHERE run_id = ?').run(status, runId);
   }
 
+  // ---- skipped objects ---------------------------------------------------------------------------
+
+  /** `user:KEY` / `company:KEY` → why the last run left it out of Connect. */
+  skipReasons(): Record<string, string> {
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'skip_reasons'`).get() as Row | undefined;
+    return row ? (JSON.parse(row.value as string) as Record<string, string>) : {};
+  }
+
+  replaceSkipReasons(reasons: Readonly<Record<string, string>>): void {
+    this.db.prepare(`INSERT INTO meta (key, value) VALUES ('skip_reasons', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(JSON.stringify(reasons));
+  }
+
   // ---- write-ahead intents --------------------------------------------------------------------
 
   beginIntent(runId: string, opId: string, kind: string, targetKey: string, detail: unknown = null): number {
