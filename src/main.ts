@@ -26,6 +26,8 @@ import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
 import { runSync } from './app/sync.js';
+import { explainObject } from './app/explain.js';
+import { explainCommand } from './cli/explain.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
 import { withNetworkLog } from './connect/log-observer.js';
@@ -164,6 +166,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       connect,
       embeddedConnectUrl,
       sync: (request: RunRequest) => runSync(deps, request),
+      explain: (ref) => explainObject({ ...deps, journalDir: config.paths.journal }, ref),
       close,
     };
   } catch (e) {
@@ -280,6 +283,16 @@ export function buildProgram(): Command {
     packageRoot,
     defaultConfigPath: defaultConfigPath(),
   });
+  program.addCommand(
+    explainCommand(async (configPath, ref) => {
+      const app = await openApp(configPath === undefined ? {} : { configPath });
+      try {
+        return await app.explain(ref);
+      } finally {
+        await app.close();
+      }
+    }, runAction),
+  );
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));

@@ -88,7 +88,8 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
     case 'run.skipped':
       return { text: `${e.mode} run: ${e.reason}`, outcome: 'skipped' };
     case 'op.applied':
-      return { text: `${e.kind}: ${e.reason}`, outcome: e.outcome };
+      // Add user that found an account with the email linked it: not a new account.
+      return { text: `${e.kind}: ${e.reason}`, outcome: e.kind === 'user.create' && e.outcome === 'updated' ? 'existing account linked' : e.outcome };
     case 'op.failed':
       return { text: `${e.kind}: ${e.reason}`, outcome: `failed ${e.error.code}: ${e.error.message}` };
     case 'op.held':
