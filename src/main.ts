@@ -13,6 +13,7 @@ import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
 import { syncCommand, type SyncServiceOptions } from './cli/sync.js';
 import { applyCommand, approveCommand } from './cli/approve.js';
+import { approveRequest } from './app/approve.js';
 import { journalCommand } from './cli/journal.js';
 import { doctorCommand } from './cli/doctor.js';
 import { runDoctor } from './app/doctor.js';
@@ -240,6 +241,12 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     logger: app.logger,
     metrics,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
+    statusPage: {
+      journalDir: app.config.paths.journal,
+      heldOps: () => app.store.heldOps(),
+      explain: (ref) => app.explain(ref),
+      approveRequest: (runId) => approveRequest(app.store, runId),
+    },
     runOnce: async (request) => {
       const { summary, results } = await app.sync(request);
       for (const r of results) metrics.recordOp(r.op.kind, r.outcome);
