@@ -45,7 +45,7 @@ function totals(r: RunSummary) {
 function table(head: readonly string[], rows: readonly string[][], empty: string): string {
   if (rows.length === 0) return `<p class="empty">${esc(empty)}</p>`;
   return `<div class="scroll"><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((c, i) => `<td data-label="${esc(head[i])}">${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table></div>`;
 }
 
@@ -214,7 +214,9 @@ button.link{background:none;border:0;color:var(--accent);text-decoration:underli
 input{font:inherit;padding:.3rem .45rem;border:1px solid var(--line);border-radius:5px;min-width:0}.search{display:flex;gap:.4rem;align-items:center}.search label{position:absolute;left:-9999px}
 .login{max-width:26rem;margin:2rem auto}.login form{display:flex;flex-direction:column;gap:.5rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}dt{color:var(--muted)}dd{margin:0}
 .verdict{font-weight:600}
-@media (max-width:40rem){main{padding:.5rem}section{padding:.6rem}header{padding:.5rem}.search input{width:11rem}th,td{padding:.25rem .3rem}}`;
+@media (max-width:40rem){main{padding:.5rem}section{padding:.6rem}header{padding:.5rem}.search input{width:11rem}
+thead{display:none}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid var(--line);padding:.3rem 0}td{border:0;padding:.1rem 0;overflow-wrap:anywhere}
+td[data-label]:not([data-label=""])::before{content:attr(data-label) ": ";color:var(--muted);font-weight:600}}`;
 
 /** Live refresh, the one thing that needs JavaScript: re-fetch the page and swap its main part, unless the admin is typing. */
 export const LIVE_JS = `(() => {

@@ -39,7 +39,8 @@ function send(res: ServerResponse, status: number, html: string, headers: Record
     'cache-control': 'no-store',
     'content-security-policy': CSP,
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: with it Chromium sends `Origin: null` on the page's own form posts, which the cross-site check refuses.
+    'referrer-policy': 'same-origin',
     'x-frame-options': 'DENY',
     ...headers,
   });
