@@ -56,10 +56,17 @@ export class StateStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      for (const [i, sql] of MIGRATIONS.entries()) {
-        if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
-      }
+      // One write transaction, the version read inside it: two processes opening a new data
+      // folder at once (the daemon starting, `status` beside it) must not both run a migration.
+      db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        for (const [i, sql] of MIGRATIONS.entries()) {
+          if (i >= version) {
+            db.exec(sql);
+            db.pragma(`user_version = ${i + 1}`);
+          }
+        }
+      }).immediate();
       return new StateStore(db);
     } catch (e) {
       if (e instanceof StateError) throw e;
