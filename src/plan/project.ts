@@ -9,7 +9,7 @@
  */
 import { covers, type DesiredState, type DesiredTenant, type DesiredUser, type Grant, type KeptScope } from '../domain/desired.js';
 import type { DirectorySnapshot, RoleScope, SourceIssue, User } from '../domain/snapshot.js';
-import { inScope, type ScopeFilter } from './glob.js';
+import { inScope, outOfScopeBecause, type ScopeFilter } from './glob.js';
 
 export interface Mapping {
   readonly programs: Readonly<Record<string, { readonly applicationId: string; readonly roles?: readonly string[] }>>;
@@ -30,7 +30,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
   const tenantKeys = new Set<string>();
   for (const c of snapshot.companies) {
     if (!c.active) excludedCompanies[c.key] = `company ${c.key} is deactivated in VUD`;
-    else if (!inScope(mapping.scope.companies, c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope`;
+    else if (!inScope(mapping.scope.companies, c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope (${outOfScopeBecause('scope.companies', mapping.scope.companies, c.key)})`;
     else tenantKeys.add(c.key);
   }
 
@@ -109,11 +109,11 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       continue;
     }
     if (!inScope(mapping.scope.users, user.userName, user.key)) {
-      excludedUsers[user.key] = `user ${user.key} is outside the configured scope`;
+      excludedUsers[user.key] = `user ${user.key} (${user.userName}) is outside the configured scope (${outOfScopeBecause('scope.users', mapping.scope.users, user.userName, user.key)})`;
       continue;
     }
     const kept: KeptScope[] = [...(keptByUser.get(user.key) ?? []), ...keptForAll];
-    const problem = (field: string, message: string) => issues.push({ entity: 'user', key: user.key, field, message });
+    const problem = (field: string, message: string, skipped: SourceIssue['skipped'] = 'role') => issues.push({ entity: 'user', key: user.key, field, message, skipped });
 
     const sets = new Map<string, { companyKey: string; applicationId: string; roles: Set<string>; programKey: string }>();
     for (const ra of rolesByUser.get(user.key) ?? []) {
@@ -163,14 +163,14 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       if (!program) {
         if (!unread.knownPrograms.has(ent.programKey)) {
           kept.push(...(keptFor(ent.programKey, undefined) ?? []));
-          problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${ent.name}" is in program ${ent.programKey}, which VUD does not have; ${user.key}'s roles there are left as they are`);
+          problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${ent.name}" is in program ${ent.programKey}, which VUD does not have; ${user.key}'s roles there are left as they are`, ent.kind === 'module' ? 'module' : 'layout group');
         }
         continue;
       }
       const role = (ent.kind === 'module' ? mapping.roleNames.module : mapping.roleNames.layout).replaceAll('{name}', ent.name);
       if (program.roles && !program.roles.includes(role)) {
         kept.push({ applicationId: program.applicationId });
-        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId} are left as they are`);
+        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId} are left as they are`, ent.kind === 'module' ? 'module' : 'layout group');
         continue;
       }
       for (const s of sets.values()) if (s.programKey === ent.programKey) s.roles.add(role);
@@ -307,7 +307,7 @@ function blockUnsafeEmails(users: DesiredUser[], issues: SourceIssue[]): Desired
       if (others.length > 0) reason = `email ${u.email} is shared with active user(s) ${others.map((o) => o.userKey).join(', ')}`;
     }
     if (!reason) return u;
-    issues.push({ entity: 'user', key: u.userKey, field: 'email', message: `${reason}; the user is not linked by email until this is fixed` });
+    issues.push({ entity: 'user', key: u.userKey, field: 'email', message: `${reason}; the user is not linked by email until this is fixed`, skipped: 'link' });
     return { ...u, linkBlocked: reason };
   });
 }
