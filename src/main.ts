@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
-import { syncCommand } from './cli/sync.js';
+import { syncCommand, type SyncServiceOptions } from './cli/sync.js';
 import { applyCommand, approveCommand } from './cli/approve.js';
+import { approveRequest } from './app/approve.js';
 import { journalCommand } from './cli/journal.js';
 import { doctorCommand } from './cli/doctor.js';
 import { runDoctor } from './app/doctor.js';
@@ -22,10 +23,13 @@ import { registerServiceCommand } from './cli/service.js';
 import { DaemonMetrics } from './daemon/metrics.js';
 import { readLockHolder } from './daemon/lock.js';
 import { newRunId } from './app/sync.js';
+import { guardJournal, SinkMonitor } from './app/sinks.js';
 import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
-import { runSync } from './app/sync.js';
+import { runSync, type SyncDeps } from './app/sync.js';
+import { explainObject } from './app/explain.js';
+import { explainCommand } from './cli/explain.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
 import { withNetworkLog } from './connect/log-observer.js';
@@ -34,7 +38,7 @@ import { acquireRunLock } from './daemon/lock.js';
 import type { RunRequest } from './domain/run.js';
 import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
 import { createJournal } from './journal/writer.js';
-import { createLogger, closeLogger, type Logger } from './log/logger.js';
+import { createLogger, closeLogger, flushLogFiles, type Logger } from './log/logger.js';
 import { createRedactor } from './log/redact.js';
 import { StateStore } from './state/store.js';
 import { createSnapshotSource } from './source/snapshot/read.js';
@@ -80,11 +84,14 @@ async function buildSource(config: ResolvedConfig, logger: Logger): Promise<{ so
 }
 
 /** Builds everything one command needs from the config; the caller closes it. */
-export async function openApp(options: { configPath?: string; observer?: ConnectObserver } = {}): Promise<App> {
-  const config = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+export async function openApp(options: { configPath?: string; observer?: ConnectObserver; daemon?: boolean } = {}): Promise<App> {
+  // Only the daemon serves HTTP: any other command runs without the daemon's token in its environment.
+  const config = loadConfig({ secrets: options.daemon === true ? 'resolve' : 'run', ...(options.configPath === undefined ? {} : { path: options.configPath }) });
   // One redactor for every sink: the log, the journal, the state, and errors from Connect.
   const redactor = createRedactor({ secrets: config.secretValues });
+  const sinks = new SinkMonitor();
   const logger = createLogger({
+    onError: (e) => sinks.report('log', e),
     dir: config.logging.dir,
     level: config.logging.level,
     console: config.logging.console,
@@ -127,6 +134,8 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       clientAuth: config.connect.clientAuth,
       scopes: CONNECT_SCOPES,
       timeoutMs: config.connect.timeoutMs,
+      // The embedded simulator is in this process: never through the customer's proxy.
+      ...(config.connect.mode === 'embedded' ? {} : { network: config.connect.network }),
       concurrency: config.connect.concurrency,
       retry: config.connect.retry,
       maxRetryAfterMs: config.connect.maxRetryAfterMs,
@@ -136,30 +145,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
     }), (text) => redactor.redactString(text));
     closers.push(() => connect.close());
 
-    const deps = {
-      source,
-      writeback,
-      connect,
-      store,
-      journal,
-      logger,
-      mapping: {
-        programs: config.programs,
-        roleNames: config.roleNames,
-        scope: config.scope,
-        ownsTwoStep: config.policy.ownsTwoStep,
-        ownsEmailChangeAllowed: config.policy.ownsEmailChangeAllowed,
-      },
-      planPolicy: {
-        tenantSoftMatch: config.policy.tenantSoftMatch,
-        programRemoved: config.policy.programRemoved,
-        managedApplications: [...new Set(Object.values(config.programs).map((p) => p.applicationId))],
-      },
-      gatePolicy: config.policy.destructive,
-      anomalyPolicy: config.policy.anomaly,
-      parentTenantExternalId: config.connect.parentTenantExternalId,
-      concurrency: config.apply.concurrency,
-    };
+    const deps = syncDeps(config, { source, writeback, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger) });
     return {
       config,
       logger,
@@ -169,7 +155,9 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       writeback,
       connect,
       embeddedConnectUrl,
+      sinks,
       sync: (request: RunRequest) => runSync(deps, request),
+      explain: (ref) => explainObject({ ...deps, journalDir: config.paths.journal }, ref),
       close,
     };
   } catch (e) {
@@ -178,14 +166,60 @@ export async function openApp(options: { configPath?: string; observer?: Connect
   }
 }
 
-/** One run under the cross-process run lock, for `sync` (the daemon takes the same lock per run). */
-async function syncOnce(configPath: string | undefined, request: RunRequest | ((store: StateStore) => RunRequest)) {
-  const app = await openApp(configPath === undefined ? {} : { configPath });
+/** A run's dependencies: the parts openApp opens, and the mapping and policies from the config. */
+export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog'>): SyncDeps {
+  return {
+    ...parts,
+    mapping: {
+      programs: config.programs,
+      roleNames: config.roleNames,
+      scope: config.scope,
+      ownsTwoStep: config.policy.ownsTwoStep,
+      ownsEmailChangeAllowed: config.policy.ownsEmailChangeAllowed,
+    },
+    planPolicy: {
+      tenantSoftMatch: config.policy.tenantSoftMatch,
+      programRemoved: config.policy.programRemoved,
+      managedApplications: [...new Set(Object.values(config.programs).map((p) => p.applicationId))],
+    },
+    gatePolicy: config.policy.destructive,
+    anomalyPolicy: config.policy.anomaly,
+    parentTenantExternalId: config.connect.parentTenantExternalId,
+    concurrency: config.apply.concurrency,
+  };
+}
+
+/**
+ * One run under the cross-process run lock, for `sync`, `approve` and `apply` (the daemon takes the
+ * same lock per run). It counts the Connect calls the run made, so the summary can say when a delta
+ * run trusted the local state, and feeds them to the progress view while Connect is being read.
+ */
+async function syncOnce(configPath: string | undefined, request: RunRequest | ((store: StateStore) => RunRequest), options: SyncServiceOptions = {}) {
+  let calls = 0;
+  let readingConnect = false;
+  const onProgress = options.onProgress;
+  const app = await openApp({
+    ...(configPath === undefined ? {} : { configPath }),
+    observer: {
+      onResponse: () => {
+        calls++;
+        if (readingConnect) onProgress?.({ phase: 'connect', step: 'calls', calls });
+      },
+    },
+  });
   try {
     const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
     try {
-      const result = await app.sync(typeof request === 'function' ? request(app.store) : request);
-      return { ...result, journalPath: app.journal.path };
+      const base = typeof request === 'function' ? request(app.store) : request;
+      const watched: RunRequest = onProgress === undefined ? base : {
+        ...base,
+        onProgress: (p) => {
+          if (p.phase === 'connect') readingConnect = p.step !== 'end';
+          onProgress(p);
+        },
+      };
+      const result = await app.sync(watched);
+      return { ...result, journalPath: app.journal.path, dataDir: app.config.paths.data, connectCalls: calls };
     } finally {
       lock.release();
     }
@@ -207,6 +241,7 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
   const metrics = new DaemonMetrics();
   const app = await openApp({
     ...(options.config === undefined ? {} : { configPath: options.config }),
+    daemon: true,
     observer: {
       onResponse: (e) => metrics.observeConnectCall(e.operation, e.status, e.durationMs),
       onRateLimited: (e) => metrics.recordRateLimited(e.operation),
@@ -218,7 +253,14 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     dataDir: app.config.paths.data,
     logger: app.logger,
     metrics,
+    sinkFailures: app.sinks,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
+    statusPage: {
+      journalDir: app.config.paths.journal,
+      heldOps: () => app.store.heldOps(),
+      explain: (ref) => app.explain(ref),
+      approveRequest: (runId) => approveRequest(app.store, runId),
+    },
     runOnce: async (request) => {
       const { summary, results } = await app.sync(request);
       for (const r of results) metrics.recordOp(r.op.kind, r.outcome);
@@ -226,7 +268,8 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     },
     onSkipped: (skipped) => {
       const runId = newRunId(new Date(skipped.at));
-      app.journal.write({ type: 'run.skipped', runId, level: 'warn', mode: skipped.mode, reason: skipped.reason === 'run-in-progress' ? 'the previous run was still going' : `the run lock is held (${JSON.stringify(skipped.blockedBy ?? {})})` });
+      // Through the sink guard: a journal that cannot be written makes the daemon unhealthy, not dead.
+      guardJournal(app.journal, app.sinks).write({ type: 'run.skipped', runId, level: 'warn', mode: skipped.mode, reason: skipped.reason === 'run-in-progress' ? 'the previous run was still going' : `the run lock is held (${JSON.stringify(skipped.blockedBy ?? {})})` });
     },
   };
 }
@@ -262,6 +305,16 @@ export function buildProgram(): Command {
     packageRoot,
     defaultConfigPath: defaultConfigPath(),
   });
+  program.addCommand(
+    explainCommand(async (configPath, ref) => {
+      const app = await openApp(configPath === undefined ? {} : { configPath });
+      try {
+        return await app.explain(ref);
+      } finally {
+        await app.close();
+      }
+    }, runAction),
+  );
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));

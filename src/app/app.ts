@@ -9,7 +9,10 @@ import type { RunRequest } from '../domain/run.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
+import type { SinkMonitor } from './sinks.js';
 import type { SyncResult } from './sync.js';
+import type { ExplainReport } from './explain.js';
+import type { ObjectRef } from '../plan/explain.js';
 
 export interface App {
   readonly config: ResolvedConfig;
@@ -21,7 +24,11 @@ export interface App {
   readonly connect: ConnectClient;
   /** The in-process simulator's URL when connect.mode is embedded. */
   readonly embeddedConnectUrl: string | null;
+  /** Journal, log and state write failures; the daemon's health listens to it. */
+  readonly sinks: SinkMonitor;
   sync(request: RunRequest): Promise<SyncResult>;
+  /** Why a user or company is as it is in Connect, and what the next run would change for it. */
+  explain(ref: ObjectRef): Promise<ExplainReport>;
   close(): Promise<void>;
 }
 

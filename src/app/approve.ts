@@ -2,13 +2,13 @@
  * The requests behind `ud-bridge approve RUN_ID` and `ud-bridge apply FILE`. Both re-plan now and
  * apply only the chosen ops that are still exactly what they were (see plan/select.ts).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { RunRequest } from '../domain/run.js';
 import type { Op } from '../domain/plan.js';
 import { OP_KINDS } from '../domain/plan.js';
 import { UdBridgeError, UsageError } from '../errors.js';
 import type { StateStore } from '../state/store.js';
+import { readPlanFile } from './plan-file.js';
 
 /** A paused run is approved by running again with the anomaly guard lifted; a held one by applying its held ops. */
 export function approveRequest(store: StateStore, runId: string): RunRequest {
@@ -39,17 +39,16 @@ const opSchema = z.object({
 
 const planFileSchema = z.object({ runId: z.string(), plan: z.object({ ops: z.array(opSchema) }).passthrough() });
 
-export function applyRequest(path: string): RunRequest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`apply: ${path} is not a readable plan file (${(e as Error).message})`);
-  }
-  const parsed = planFileSchema.safeParse(raw);
+/**
+ * `apply FILE`: the file's signature must check out (plan-file.ts), and the run keeps the safety
+ * gate on, so an op the gate holds now is refused with the rest (select.ts): held ops are applied
+ * only by `approve`, after a run has held them.
+ */
+export function applyRequest(path: string, dataDir: string): RunRequest {
+  const parsed = planFileSchema.safeParse(readPlanFile(path, dataDir));
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     throw new UsageError(`apply: ${path} is not a plan saved by \`sync --plan-out\`: ${i.path.join('.')}: ${i.message}`);
   }
-  return { mode: 'full', trigger: 'apply', dryRun: false, yesDestructive: true, selection: { mode: 'apply', ops: parsed.data.plan.ops as unknown as Op[], fromRunId: parsed.data.runId } };
+  return { mode: 'full', trigger: 'apply', dryRun: false, yesDestructive: false, selection: { mode: 'apply', ops: parsed.data.plan.ops as unknown as Op[], fromRunId: parsed.data.runId } };
 }

@@ -9,6 +9,7 @@ import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { readLockHolder, staleReason } from '../daemon/lock.js';
 import { ConfigError, describeError } from '../errors.js';
 import { createRedactor } from '../log/redact.js';
+import { networkChecks } from './doctor-network.js';
 
 export interface DoctorCheck {
   readonly name: string;
@@ -40,7 +41,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     return { ok: false, configPath: options.configPath ?? null, checks: [{ name: 'config', ok: false, detail: `${detail} (nothing else checked)` }] };
   }
   const checks: DoctorCheck[] = [{ name: 'config', ok: true, detail: `${config.configPath} is valid` }];
+  // The SQL Server driver and the simulator load here, not with every command that starts the program.
   checks.push(...(await guarded('source', async () => (await import('./doctor-source.js')).sourceChecks(config.source))));
+  checks.push(...networkChecks(config));
   checks.push(...(await guarded('connect', async () => (await import('./doctor-connect.js')).connectChecks(config))));
   checks.push(...folderChecks(config));
   checks.push(lockCheck(config.paths.data, options.lockStaleAfterMs, options.now ?? (() => new Date())));

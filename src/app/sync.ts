@@ -9,7 +9,7 @@ import type { DesiredState, ObservedState } from '../domain/desired.js';
 import type { DirectorySnapshot, DirectorySource, DirectoryWriteback } from '../domain/snapshot.js';
 import type { Op, Plan } from '../domain/plan.js';
 import { OP_KINDS, targetKey } from '../domain/plan.js';
-import type { KindCounts, RunMode, RunRequest, RunStatus, RunSummary } from '../domain/run.js';
+import type { KindCounts, RunMode, RunProgress, RunRequest, RunStatus, RunSummary } from '../domain/run.js';
 import { describeError, SourceError, UdBridgeError } from '../errors.js';
 import type { EntityRef, Journal } from '../journal/events.js';
 import type { Logger } from '../log/logger.js';
@@ -22,6 +22,7 @@ import { findAnomalies, type AnomalyPolicy } from '../plan/anomaly.js';
 import { selectOps } from '../plan/select.js';
 import { observe } from './observe.js';
 import { resolveOpenIntents, withIntent } from './intents.js';
+import { guardJournal, guardStore, SINK_ERROR_CODE, type SinkMonitor } from './sinks.js';
 
 export interface SyncDeps {
   readonly source: DirectorySource;
@@ -36,6 +37,10 @@ export interface SyncDeps {
   readonly anomalyPolicy: AnomalyPolicy;
   readonly parentTenantExternalId: string | undefined;
   readonly concurrency: number;
+  /** Where journal, log and state failures are reported; one ends the run as failed. */
+  readonly sinks: SinkMonitor;
+  /** Resolves once the log files took (or refused) every line so far. */
+  readonly flushLog: () => Promise<void>;
   readonly now?: () => Date;
 }
 
@@ -43,6 +48,34 @@ export interface SyncResult {
   readonly summary: RunSummary;
   readonly plan: Plan | null;
   readonly results: readonly OpResult[];
+  /** Users and companies of the directory that get nothing in Connect, and why (empty when the run stopped before projecting). */
+  readonly skipped: readonly SkippedObject[];
+}
+
+export interface SkippedObject {
+  readonly entity: { readonly type: 'user' | 'company'; readonly key: string };
+  readonly reason: string;
+}
+
+/** Everything project() left out on purpose: deactivated, out of scope, no role in scope. */
+export function skippedObjects(desired: DesiredState): SkippedObject[] {
+  return [
+    ...Object.entries(desired.excludedCompanies).map(([key, reason]) => ({ entity: { type: 'company' as const, key }, reason })),
+    ...Object.entries(desired.excludedUsers).map(([key, reason]) => ({ entity: { type: 'user' as const, key }, reason })),
+  ];
+}
+
+/** A progress listener that throws must not break the run it watches. */
+function progressOf(request: RunRequest): (p: RunProgress) => void {
+  const listener = request.onProgress;
+  if (listener === undefined) return () => {};
+  return (p) => {
+    try {
+      listener(p);
+    } catch {
+      // the run goes on: progress is for the eye only
+    }
+  };
 }
 
 export function newRunId(now: Date): string {
@@ -56,19 +89,41 @@ export function entityOf(op: Op): EntityRef {
   return { type: t.type, key: targetKey(t), ...(connectId ? { connectId } : {}) };
 }
 
-export async function runSync(deps: SyncDeps, request: RunRequest): Promise<SyncResult> {
-  const now = deps.now ?? (() => new Date());
+export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<SyncResult> {
+  const now = syncDeps.now ?? (() => new Date());
   const started = now();
   const runId = newRunId(started);
-  const log = deps.logger.child({ runId });
+  const log = syncDeps.logger.child({ runId });
+  // A journal or state write that fails is reported to the sink monitor, never thrown into the
+  // engine; the first one stops the run: no new op starts, and the run ends as failed.
+  const sinks = syncDeps.sinks;
+  sinks.beginRun();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(request.signal?.reason);
+  if (request.signal?.aborted) onAbort();
+  else request.signal?.addEventListener('abort', onAbort, { once: true });
+  const stopOnSinkFailure = sinks.onFailure((f) => stop.abort(new Error(f.message)));
+  const deps: SyncDeps = { ...syncDeps, journal: guardJournal(syncDeps.journal, sinks), store: guardStore(syncDeps.store, sinks) };
+  const sinkError = () => {
+    const f = sinks.current;
+    return f === null ? undefined : { code: SINK_ERROR_CODE[f.sink], message: `${f.message}; the run stopped and started no further op. What was applied is in the state, and the next run converges once the ${f.sink === 'log' ? 'log folder' : f.sink === 'state' ? 'data folder' : 'journal folder'} is writable again` };
+  };
+
   let mode: RunMode = request.mode;
   if (mode === 'delta' && !deps.store.hasCompletedFullRun()) mode = 'full'; // nothing to trust yet
   deps.journal.write({ type: 'run.started', runId, level: 'info', mode, trigger: request.trigger, dryRun: request.dryRun, source: deps.source.name });
   log.info('run started', { mode, trigger: request.trigger, dryRun: request.dryRun, source: deps.source.name });
 
   let sourceCounts: Record<string, number> = {};
-  const finish = (status: RunStatus, planned: Plan | null, results: readonly OpResult[], error?: { code: string; message: string }): SyncResult => {
+  let skipped: SkippedObject[] = [];
+  const progress = progressOf(request);
+  const finish = (runStatus: RunStatus, planned: Plan | null, results: readonly OpResult[], runError?: { code: string; message: string }): SyncResult => {
+    stopOnSinkFailure();
+    request.signal?.removeEventListener('abort', onAbort);
     const finishedAt = now();
+    const failedSink = sinkError();
+    const status = failedSink ? 'failed' : runStatus;
+    const error = failedSink ?? runError;
     const summary: RunSummary = {
       runId,
       mode,
@@ -82,11 +137,29 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       sourceCounts,
       ...(error ? { error } : {}),
     };
-    if (!request.dryRun) deps.store.recordRun(summary);
+    if (!request.dryRun) {
+      try {
+        deps.store.recordRun(summary);
+      } catch {
+        // Reported by the guard; the summary still reaches the caller and the journal.
+      }
+    }
     deps.journal.write({ type: 'run.finished', runId, level: status === 'failed' || status === 'partial' ? 'error' : status === 'succeeded' ? 'info' : 'warn', status, durationMs: summary.durationMs, counts: summary.counts, ...(error ? { error } : {}) });
+    if (failedSink) log.error('run stopped: a sink could not be written', { code: failedSink.code, error: failedSink.message });
     log.info('run finished', { status, durationMs: summary.durationMs });
-    return { summary, plan: planned, results };
+    return { summary, plan: planned, results, skipped };
   };
+
+  if (!request.dryRun) {
+    // The run is on record before anything is sent: an unwritable state is found here, before any
+    // Connect call, and a run killed outright stays visible as one that did not finish.
+    try {
+      deps.store.recordRun({ runId, mode, trigger: request.trigger, dryRun: false, status: 'running', startedAt: started.toISOString(), finishedAt: started.toISOString(), durationMs: 0, counts: {}, sourceCounts: {} });
+    } catch {
+      // Reported by the guard.
+    }
+  }
+  if (sinks.current) return finish('failed', null, []);
 
   let snapshot: DirectorySnapshot;
   let desired: DesiredState;
@@ -94,6 +167,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   let observed: ObservedState;
   try {
     if (!request.dryRun) await resolveOpenIntents(deps.store, deps.connect, deps.journal, runId);
+    progress({ phase: 'source', step: 'start' });
     try {
       snapshot = await deps.source.read();
     } catch (e) {
@@ -105,6 +179,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       throw e;
     }
     sourceCounts = countSource(snapshot);
+    progress({ phase: 'source', step: 'end', counts: sourceCounts });
     const anomalies = request.acceptSourceChange ? [] : findAnomalies(sourceCounts, deps.store.lastGoodRun()?.sourceCounts, deps.anomalyPolicy);
     if (anomalies.length) {
       for (const a of anomalies) deps.journal.write({ type: 'source.anomaly', runId, level: 'error', check: a.check, message: a.message, details: a.details });
@@ -113,13 +188,17 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     }
     desired = project(snapshot, deps.mapping);
     for (const issue of [...snapshot.issues, ...desired.issues]) {
-      deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message });
+      deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message, skipped: issue.skipped ?? 'row' });
     }
+    skipped = skippedObjects(desired);
+    if (!request.dryRun) journalNewSkips(deps, runId, skipped);
+    progress({ phase: 'connect', step: 'start', mode });
     observed = await observe(desired, deps.store, deps.connect, {
       mode,
       softMatch: deps.planPolicy.tenantSoftMatch,
       managedApplications: deps.planPolicy.managedApplications,
     });
+    progress({ phase: 'connect', step: 'end' });
     if (mode === 'full' && !request.dryRun) deps.store.replaceMirror(observed);
     planned = gate(makePlan(desired, observed, { ...deps.planPolicy, clientId: deps.connect.clientId }), deps.gatePolicy, deps.store.linkedCounts(), { yesDestructive: request.yesDestructive });
   } catch (e) {
@@ -130,7 +209,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   }
 
   for (const p of planned.problems) {
-    deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: p.entity, field: p.field, message: p.message });
+    deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: p.entity, field: p.field, message: p.message, skipped: p.skipped ?? 'nothing' });
   }
   for (const d of planned.drift) {
     deps.journal.write({ type: 'drift', runId, level: 'warn', entity: d.entity, field: d.field, source: d.source, connect: d.connect, message: d.message });
@@ -140,7 +219,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
   }
   if (request.selection) {
-    const { ops, stale } = selectOps(planned, request.selection.ops);
+    const { ops, stale } = selectOps(planned, request.selection.ops, request.selection.mode);
     for (const st of stale) {
       deps.journal.write({ type: 'op.skipped', runId, level: 'warn', opId: st.op.id, kind: st.op.kind, entity: entityOf(st.op), reason: `stale, not applied: ${st.why}` });
     }
@@ -150,8 +229,15 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     }
     planned = { ...planned, ops, held: [] };
   }
+  progress({ phase: 'plan', step: 'end', ops: planned.ops.length, held: planned.held.length, skipped: skipped.length });
   if (request.dryRun) return finish(planned.held.length ? 'held' : 'succeeded', planned, []);
-  if (planned.held.length) deps.store.saveHeld(runId, planned.held);
+  // Nothing is sent to Connect once a sink has failed: its record of the change could not be kept.
+  if (sinks.current) return finish('failed', planned, []);
+  try {
+    if (planned.held.length) deps.store.saveHeld(runId, planned.held);
+  } catch {
+    return finish('failed', planned, []);
+  }
 
   let parentTenantId: string | undefined;
   try {
@@ -161,10 +247,14 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     return finish('failed', planned, [], err);
   }
 
+  const total = planned.ops.length;
+  let done = 0;
+  let failedSoFar = 0;
+  progress({ phase: 'apply', step: 'op', done, total, failed: 0 });
   const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback }, {
     concurrency: deps.concurrency,
     around: withIntent(deps.store, runId),
-    ...(request.signal ? { signal: request.signal } : {}),
+    signal: stop.signal,
     onResult: (r) => {
       const base = { runId, opId: r.op.id, kind: r.op.kind, entity: entityOf(r.op), reason: r.op.reason };
       if (r.outcome === 'failed') {
@@ -175,22 +265,41 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       } else {
         deps.journal.write({ ...base, type: 'op.applied', level: 'info', outcome: r.outcome });
       }
+      if (r.outcome === 'failed') failedSoFar++;
+      progress({ phase: 'apply', step: 'op', done: ++done, total, failed: failedSoFar });
     },
   });
 
   if (request.selection?.mode === 'approve') deps.store.setHeldStatus(request.selection.fromRunId, 'approved');
   const failed = results.some((r) => r.outcome === 'failed');
   // The executor marks every op the open circuit stopped with its error; the run ends with one entry for it.
-  if (results.some((r) => r.outcome === 'skipped' && r.error?.code === 'CONNECT_CIRCUIT_OPEN') && !request.signal?.aborted) {
+  if (results.some((r) => r.outcome === 'skipped' && r.error?.code === 'CONNECT_CIRCUIT_OPEN') && !stop.signal.aborted) {
     const applied = results.some((r) => r.outcome !== 'failed' && r.outcome !== 'skipped');
     const notTried = results.filter((r) => r.outcome === 'skipped').length;
     const message = `Connect is failing: the circuit breaker opened after repeated 5xx/timeouts, the run stopped early and ${notTried} op(s) were not attempted; the next run retries them`;
     await deps.journal.flush();
+    await deps.flushLog();
     return finish(applied ? 'partial' : 'failed', planned, results, { code: 'CONNECT_CIRCUIT_OPEN', message });
   }
   const status: RunStatus = request.signal?.aborted ? 'interrupted' : failed ? 'partial' : planned.held.length ? 'held' : 'succeeded';
   await deps.journal.flush();
+  await deps.flushLog();
   return finish(status, planned, results);
+}
+
+/**
+ * Each skipped user or company is journaled once, when it starts being skipped or its reason
+ * changes, not on every delta run: `explain` says why at any time.
+ */
+function journalNewSkips(deps: SyncDeps, runId: string, skipped: readonly SkippedObject[]): void {
+  const before = deps.store.skipReasons();
+  const now: Record<string, string> = {};
+  for (const s of skipped) {
+    const key = `${s.entity.type}:${s.entity.key}`;
+    now[key] = s.reason;
+    if (before[key] !== s.reason) deps.journal.write({ type: 'source.skipped', runId, level: 'info', entity: s.entity, reason: s.reason });
+  }
+  deps.store.replaceSkipReasons(now);
 }
 
 /**
@@ -237,6 +346,8 @@ function countByKind(results: readonly OpResult[], held: Plan['held']): Record<s
   for (const r of results) {
     if (r.outcome === 'failed') get(r.op.kind).failed++;
     else if (r.outcome !== 'skipped') get(r.op.kind).applied++;
+    // Add user answered with an account that already had the email: linked, not created.
+    if (r.op.kind === 'user.create' && r.outcome === 'updated') get(r.op.kind).linked = (get(r.op.kind).linked ?? 0) + 1;
   }
   for (const h of held) get(h.op.kind).held++;
   // Keep the order of OP_KINDS so printed counts read the same every run.

@@ -31,6 +31,12 @@ export interface ApplyOptions {
 
 export const CIRCUIT_OPEN_SKIP = 'Connect is failing: the circuit breaker is open';
 
+/** Why an op was not started after the abort: the abort's reason when it gives one. */
+function stoppedBecause(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error && reason.message !== '' ? `the run stopped before this op started: ${reason.message}` : 'the run was interrupted before this op started';
+}
+
 export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options: ApplyOptions): Promise<OpResult[]> {
   const concurrency = options.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`apply concurrency: expected an integer >= 1, got ${String(concurrency)}`);
@@ -97,8 +103,8 @@ export async function applyPlan(ops: readonly Op[], ctx: HandlerContext, options
         }
         if (results.has(op.id)) continue;
         if (options.signal?.aborted) {
-          finish({ op, outcome: 'skipped', skippedBecause: 'the run was interrupted before this op started' });
-          skipDependents(op.id, 'the run was interrupted');
+          finish({ op, outcome: 'skipped', skippedBecause: stoppedBecause(options.signal) });
+          skipDependents(op.id, 'the run stopped');
           continue;
         }
         if (circuitOpen) {

@@ -8,11 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { DIRECT, envProxyPasswords, networkSettings, type NetworkSettings } from '../connect/network.js';
 import { configSchema, SECRET_PATHS, secretRefSchema, type ParsedConfig, type SecretRef } from './schema.js';
 
 export const ENV_PREFIX = 'UDB_';
 
-export interface ResolvedConfig extends ParsedConfig {
+export interface ResolvedConfig extends Omit<ParsedConfig, 'connect'> {
+  readonly connect: ParsedConfig['connect'] & {
+    /** The route to Connect: config's proxy or the environment's, and the CA file (absolute). */
+    readonly network: NetworkSettings;
+  };
   /** Absolute path of the file it came from. */
   readonly configPath: string;
   /** Every resolved secret value, for the log and journal redactor. */
@@ -29,8 +34,13 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 /**
  * `skip` leaves secrets unread (a placeholder takes their place): for commands that only read local
  * files, such as `journal` and `status`, which an admin must be able to run without the secrets.
+ * `run` reads what a sync needs and leaves out the daemon's HTTP token (unset): a manual `sync`
+ * on a host where only the service has that token in its environment must still work.
  */
-export type SecretsMode = 'resolve' | 'skip';
+export type SecretsMode = 'resolve' | 'skip' | 'run';
+
+/** Secrets only the daemon uses. */
+const DAEMON_ONLY_SECRETS = new Set(['daemon.http.token']);
 
 /** Long enough for every secret's length rule, so a config valid with secrets stays valid without. */
 const UNREAD_SECRET = '(secret not read by this command)';
@@ -61,6 +71,11 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
   if (!parsed.success) throw configErrorFrom(parsed.error);
   const config = parsed.data;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  const caFile = config.connect.caFile === undefined ? undefined : abs(config.connect.caFile);
+  // Commands that only read local files never connect: a proxy variable they cannot use is not theirs to refuse.
+  const network = secrets === 'skip' ? DIRECT : networkSettings(config.connect, env, caFile ?? null);
+  // A password in HTTPS_PROXY never reaches a log line either.
+  if (secrets !== 'skip') secretValues.push(...envProxyPasswords(env));
   const source = config.source.type === 'snapshot' ? { ...config.source, path: abs(config.source.path) } : config.source;
 
   return {
@@ -68,6 +83,8 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
     source,
     connect: {
       ...config.connect,
+      ...(caFile === undefined ? {} : { caFile }),
+      network,
       embedded: {
         ...config.connect.embedded,
         statePath: abs(config.connect.embedded.statePath),
@@ -107,6 +124,10 @@ function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string, mode
     if (!ref.success) throw new ConfigError(key, 'expected the secret as text, {env: NAME} or {file: PATH}');
     if (mode === 'skip') {
       node[leaf] = UNREAD_SECRET;
+      continue;
+    }
+    if (mode === 'run' && DAEMON_ONLY_SECRETS.has(key)) {
+      delete node[leaf];
       continue;
     }
     const value = resolveSecret(key, ref.data, env, base);

@@ -8,12 +8,14 @@
  * beside the daemon makes the daemon's next run skip, and the `sync` exits 1).
  */
 import { describeError, LockHeldError, UdBridgeError } from '../errors.js';
-import type { RunMode, RunSummary, RunFn } from '../domain/run.js';
+import type { RunMode, RunRequest, RunSummary, RunFn } from '../domain/run.js';
 import type { Logger } from '../log/logger.js';
 import type { DaemonConfig } from './config.js';
 import { startHttpServer, type NextRun, type RouteHandler, type RunningHttpServer, type StatusSnapshot } from './http-server.js';
 import type { AcquireRunLock, ReadLockHolder, RunLock } from './lock.js';
 import type { DaemonMetrics } from './metrics.js';
+import type { StatusPageSource } from './status-page/data.js';
+import { createStatusPage } from './status-page/routes.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
 
 /** Why a due run did not start. The engine journals it as `run.skipped`. */
@@ -37,8 +39,15 @@ export interface DaemonDeps {
   readonly onSkipped: (skipped: SkippedRun) => void;
   readonly lastRuns: () => RunSummary[];
   readonly heldOpsCount?: () => number;
+  /**
+   * Where journal, log and state write failures are told. One makes /healthz unhealthy until a run
+   * gets through with every sink written; the daemon itself keeps running.
+   */
+  readonly sinkFailures?: { onFailure(listener: (f: { readonly sink: string; readonly errno: string }) => void): () => void };
   /** Extra HTTP routes, e.g. { 'POST /webhooks/connect': handler }. */
   readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /** What the status page (`/`, behind a login with daemon.http.token) reads; no page without it. */
+  readonly statusPage?: StatusPageSource;
   /**
    * Stop on SIGTERM/SIGINT (SIGBREAK too on Windows) and on a 'shutdown' IPC message, which is
    * how process managers on Windows ask a Node process to stop. On unless the caller owns them.
@@ -95,6 +104,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
   let server: RunningHttpServer | null = null;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let sinkFailure: StatusSnapshot['sinkFailure'] = null;
+  let sinkFailuresSeen = 0;
+  const stopHearingSinks = deps.sinkFailures?.onFailure((f) => {
+    sinkFailuresSeen++;
+    sinkFailure = { sink: f.sink, errno: f.errno, at: new Date().toISOString() };
+  });
 
   const skip = (mode: RunMode, reason: SkipReason, blockedBy: Record<string, unknown>) => {
     const skipped: SkippedRun = { mode, reason, at: new Date().toISOString(), blockedBy };
@@ -117,6 +132,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
   };
 
   async function execute(mode: RunMode, lock: RunLock, controller: AbortController, runStartedAt: Date): Promise<void> {
+    const failuresBefore = sinkFailuresSeen;
     try {
       logger.info('scheduled run starting', { mode });
       const summary = await deps.runOnce({ mode, trigger: 'schedule', dryRun: false, yesDestructive: false, signal: controller.signal });
@@ -134,7 +150,13 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
       metrics.recordRun(failedSummary(mode, runStartedAt, e));
       logger.error('scheduled run threw', { mode, err: e });
     } finally {
-      lock.release();
+      // A run that wrote every sink is the sign the disk has room again.
+      if (sinkFailuresSeen === failuresBefore) sinkFailure = null;
+      try {
+        lock.release();
+      } catch (e) {
+        logger.error('run lock release failed', { mode, err: e });
+      }
       current = null;
       refreshHeldOps();
     }
@@ -165,15 +187,43 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
     current = { mode, startedAt: runStartedAt, controller, promise };
   }
 
+  /**
+   * A run asked for now (the status page's approve), in the same slot as the scheduled ones: it
+   * refuses while a run is going here or elsewhere holds the lock, and a schedule due meanwhile is skipped.
+   */
+  async function runNow(makeRequest: () => RunRequest): Promise<RunSummary> {
+    if (stopping !== null) throw new UdBridgeError('DAEMON_STOPPING', 'the daemon is stopping; nothing new starts');
+    if (current !== null) throw new UdBridgeError('RUN_IN_PROGRESS', `a ${current.mode} run is in progress since ${current.startedAt.toISOString()}; try again when it has finished`);
+    const lock = deps.acquireLock({});
+    let release: () => void = () => undefined;
+    try {
+      const request = makeRequest();
+      const controller = new AbortController();
+      current = { mode: request.mode, startedAt: new Date(), controller, promise: new Promise<void>((r) => (release = r)) };
+      logger.info('requested run starting', { mode: request.mode, trigger: request.trigger });
+      const summary = await deps.runOnce({ ...request, signal: controller.signal });
+      metrics.recordRun(summary);
+      logger.info('requested run finished', { runId: summary.runId, trigger: request.trigger, status: summary.status, durationMs: summary.durationMs });
+      return summary;
+    } finally {
+      lock.release();
+      current = null;
+      release();
+      refreshHeldOps();
+    }
+  }
+
   const status = (): StatusSnapshot => ({
     lastRuns: deps.lastRuns(),
     nextRuns: scheduler?.nextRuns() ?? [],
     heldOpsCount: deps.heldOpsCount?.() ?? 0,
     lockHolder: deps.readHolder(),
     running: current === null ? null : { mode: current.mode, startedAt: current.startedAt.toISOString() },
+    sinkFailure,
   });
 
   if (config.http.enabled) {
+    const page = deps.statusPage === undefined ? undefined : createStatusPage({ token: config.http.token, source: deps.statusPage, status, runNow, logger });
     try {
       server = await startHttpServer({
         host: config.http.host,
@@ -184,7 +234,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
         status,
         logger,
         startedAt,
-        ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+        routes: { ...page?.routes, ...deps.routes },
+        ...(page === undefined ? {} : { isSignedIn: page.isSignedIn }),
       });
     } catch (e) {
       throw new UdBridgeError('HTTP_LISTEN_FAILED', `daemon.http: cannot listen on ${config.http.host}:${config.http.port}: ${describeError(e).message}`, {
@@ -217,6 +268,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
       }
     }
     await server?.close();
+    stopHearingSinks?.();
     removeSignalHandlers();
     logger.info('daemon stopped', { reason });
     resolveDone();

@@ -28,7 +28,7 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function start(over: { token?: string; lastRuns?: RunSummary[]; now?: Date; startedAt?: Date; routes?: Parameters<typeof startHttpServer>[0]['routes'] } = {}) {
+async function start(over: { token?: string; lastRuns?: RunSummary[]; now?: Date; startedAt?: Date; routes?: Parameters<typeof startHttpServer>[0]['routes']; sinkFailure?: StatusSnapshot['sinkFailure'] } = {}) {
   const metrics = new DaemonMetrics({ defaultMetrics: false });
   metrics.setHeldOps(2);
   const snapshot: StatusSnapshot = {
@@ -37,6 +37,7 @@ async function start(over: { token?: string; lastRuns?: RunSummary[]; now?: Date
     heldOpsCount: 2,
     lockHolder: null,
     running: null,
+    ...(over.sinkFailure ? { sinkFailure: over.sinkFailure } : {}),
   };
   const now = over.now ?? new Date('2026-03-01T10:10:00.000Z');
   const server = await startHttpServer({
@@ -56,15 +57,22 @@ async function start(over: { token?: string; lastRuns?: RunSummary[]; now?: Date
 }
 
 describe('startHttpServer', () => {
-  it('answers /healthz 200 with the last run when the last success is recent', async () => {
-    const s = await start({ lastRuns: [run('succeeded', '2026-03-01T10:05:00.000Z'), run('failed', '2026-03-01T10:08:00.000Z')] });
+  it('answers /healthz 200 with status and times only when the last success is recent: no run, no error text', async () => {
+    const failed = run('failed', '2026-03-01T10:08:00.000Z', { error: { code: 'CONNECT_VALIDATION', message: 'addUser: kari@old.example is now kari@new.example, client_secret=x' } });
+    const s = await start({ lastRuns: [run('succeeded', '2026-03-01T10:05:00.000Z'), failed] });
     expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const res = await fetch(`${s.url}/healthz`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; lastRun: RunSummary; lastSuccessAgeSeconds: number };
-    expect(body.status).toBe('ok');
-    expect(body.lastRun.status).toBe('failed');
-    expect(body.lastSuccessAgeSeconds).toBe(300);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ status: 'ok', lastRunAt: '2026-03-01T10:08:00.000Z', lastSuccessAt: '2026-03-01T10:05:00.000Z', lastSuccessAgeSeconds: 300 });
+    expect(text).not.toMatch(/kari|CONNECT_VALIDATION|client_secret/);
+  });
+
+  it('answers /healthz 503 while a sink (journal, log, state) cannot be written, naming only the sink and the error code', async () => {
+    const s = await start({ lastRuns: [run('succeeded', '2026-03-01T10:05:00.000Z')], sinkFailure: { sink: 'journal', errno: 'ENOSPC', at: '2026-03-01T10:09:00.000Z' } });
+    const res = await fetch(`${s.url}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'unhealthy', reason: 'the journal could not be written (ENOSPC)', lastRunAt: '2026-03-01T10:05:00.000Z', lastSuccessAt: '2026-03-01T10:05:00.000Z', lastSuccessAgeSeconds: 300 });
   });
 
   it('answers /healthz 503 when the last success is older than healthMaxAgeMinutes', async () => {
@@ -132,6 +140,6 @@ describe('evaluateHealth', () => {
       60,
     );
     expect(h.httpStatus).toBe(503);
-    expect(h.body.lastRun?.dryRun).toBe(true);
+    expect(h.body).toMatchObject({ lastRunAt: '2026-03-01T11:59:00.000Z', lastSuccessAt: null });
   });
 });

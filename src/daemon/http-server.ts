@@ -26,6 +26,8 @@ export interface StatusSnapshot {
   readonly heldOpsCount: number;
   readonly lockHolder: LockHolder | null;
   readonly running: { readonly mode: string; readonly startedAt: string } | null;
+  /** A journal, log or state write failed and no run has got through since: the daemon is unhealthy. */
+  readonly sinkFailure?: { readonly sink: string; readonly errno: string; readonly at: string } | null;
 }
 
 /** An extra route; `body` is the raw request body (capped at maxBodyBytes). */
@@ -45,6 +47,8 @@ export interface HttpServerOptions {
   readonly routes?: Readonly<Record<string, RouteHandler>>;
   readonly maxBodyBytes?: number;
   readonly now?: () => Date;
+  /** A browser signed in to the status page may read /metrics and /status without the bearer header. */
+  readonly isSignedIn?: (req: IncomingMessage) => boolean;
 }
 
 export interface RunningHttpServer {
@@ -53,38 +57,46 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * The health answer: status and times only. /healthz is unauthenticated, so it carries no run
+ * summary or error text (those named users, their emails, once a secret); /status has them.
+ */
 export interface Health {
   readonly httpStatus: 200 | 503;
   readonly body: {
     readonly status: 'ok' | 'starting' | 'unhealthy';
+    /** Our own fixed words, never text from a run. */
     readonly reason?: string;
-    readonly lastRun: RunSummary | null;
+    readonly lastRunAt: string | null;
+    readonly lastSuccessAt: string | null;
     readonly lastSuccessAgeSeconds: number | null;
   };
 }
 
 /** Health from the run history alone, so it is the same after a restart as before it. */
-export function evaluateHealth(lastRuns: readonly RunSummary[], now: Date, startedAt: Date, maxAgeMinutes: number): Health {
+export function evaluateHealth(
+  lastRuns: readonly RunSummary[],
+  now: Date,
+  startedAt: Date,
+  maxAgeMinutes: number,
+  sinkFailure: StatusSnapshot['sinkFailure'] = null,
+): Health {
   const byFinish = [...lastRuns].sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt));
-  const lastRun = byFinish[0] ?? null;
   const lastSuccess = byFinish.find((r) => countsAsSuccess(r));
   const maxAgeSeconds = maxAgeMinutes * 60;
-  if (lastSuccess !== undefined) {
-    const age = Math.max(0, Math.round((now.getTime() - Date.parse(lastSuccess.finishedAt)) / 1000));
-    if (age <= maxAgeSeconds) return { httpStatus: 200, body: { status: 'ok', lastRun, lastSuccessAgeSeconds: age } };
-    return {
-      httpStatus: 503,
-      body: { status: 'unhealthy', reason: `the last successful run finished more than ${maxAgeMinutes} minutes ago`, lastRun, lastSuccessAgeSeconds: age },
-    };
+  const age = lastSuccess === undefined ? null : Math.max(0, Math.round((now.getTime() - Date.parse(lastSuccess.finishedAt)) / 1000));
+  const times = { lastRunAt: byFinish[0]?.finishedAt ?? null, lastSuccessAt: lastSuccess?.finishedAt ?? null, lastSuccessAgeSeconds: age };
+  const unhealthy = (reason: string): Health => ({ httpStatus: 503, body: { status: 'unhealthy', reason, ...times } });
+  if (sinkFailure) return unhealthy(`the ${sinkFailure.sink === 'log' ? 'log file' : sinkFailure.sink === 'state' ? 'state database' : sinkFailure.sink} could not be written (${sinkFailure.errno})`);
+  if (age !== null) {
+    if (age <= maxAgeSeconds) return { httpStatus: 200, body: { status: 'ok', ...times } };
+    return unhealthy(`the last successful run finished more than ${maxAgeMinutes} minutes ago`);
   }
   const upSeconds = (now.getTime() - startedAt.getTime()) / 1000;
   if (upSeconds <= maxAgeSeconds) {
-    return { httpStatus: 200, body: { status: 'starting', reason: 'no successful run yet; within the start-up grace period', lastRun, lastSuccessAgeSeconds: null } };
+    return { httpStatus: 200, body: { status: 'starting', reason: 'no successful run yet; within the start-up grace period', ...times } };
   }
-  return {
-    httpStatus: 503,
-    body: { status: 'unhealthy', reason: `no successful run in the ${maxAgeMinutes} minutes since the daemon started`, lastRun, lastSuccessAgeSeconds: null },
-  };
+  return unhealthy(`no successful run in the ${maxAgeMinutes} minutes since the daemon started`);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -147,13 +159,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
     if (pathname === '/healthz') {
       const snapshot = await options.status();
-      const health = evaluateHealth(snapshot.lastRuns, now(), options.startedAt, options.healthMaxAgeMinutes);
+      const health = evaluateHealth(snapshot.lastRuns, now(), options.startedAt, options.healthMaxAgeMinutes, snapshot.sinkFailure ?? null);
       return sendJson(res, health.httpStatus, health.body);
     }
     if (options.token === undefined || options.token.length === 0) {
       return sendJson(res, 403, { error: `${pathname} is disabled: set daemon.http.token in the config to enable it` });
     }
-    if (!bearerMatches(req.headers.authorization, options.token)) {
+    if (!bearerMatches(req.headers.authorization, options.token) && options.isSignedIn?.(req) !== true) {
       res.setHeader('www-authenticate', 'Bearer realm="ud-bridge"');
       return sendJson(res, 401, { error: 'missing or wrong bearer token' });
     }

@@ -8,14 +8,32 @@ export type RunTrigger = 'manual' | 'schedule' | 'approve' | 'apply' | 'webhook'
  * succeeded: every op applied. partial: some ops failed (exit 2). held: destructive ops held by the
  * safety gate (exit 3). paused: the source anomaly guard stopped the run before planning (exit 3).
  * failed: the run could not run (exit 1). interrupted: shutdown stopped it; the next run converges.
+ * running: stored when a run starts and replaced when it ends; one that stays so did not finish
+ * (the process was killed), and the next run resolves what it left open.
  */
-export type RunStatus = 'succeeded' | 'partial' | 'held' | 'paused' | 'failed' | 'interrupted';
+export type RunStatus = 'succeeded' | 'partial' | 'held' | 'paused' | 'failed' | 'interrupted' | 'running';
 
 export interface KindCounts {
   applied: number;
   failed: number;
   held: number;
+  /** Of `applied` user.create ops: an existing account that Add user linked, not a new one. */
+  linked?: number;
 }
+
+/**
+ * Where a run is, for a person watching a manual sync (src/cli/progress.ts). Reported as the run
+ * goes; a listener never changes the run.
+ */
+export type RunProgress =
+  | { readonly phase: 'source'; readonly step: 'start' }
+  | { readonly phase: 'source'; readonly step: 'end'; readonly counts: Readonly<Record<string, number>> }
+  | { readonly phase: 'connect'; readonly step: 'start'; readonly mode: RunMode }
+  /** Connect calls answered so far in this run (the composition root counts them). */
+  | { readonly phase: 'connect'; readonly step: 'calls'; readonly calls: number }
+  | { readonly phase: 'connect'; readonly step: 'end' }
+  | { readonly phase: 'plan'; readonly step: 'end'; readonly ops: number; readonly held: number; readonly skipped: number }
+  | { readonly phase: 'apply'; readonly step: 'op'; readonly done: number; readonly total: number; readonly failed: number };
 
 export interface RunRequest {
   readonly mode: RunMode;
@@ -32,6 +50,8 @@ export interface RunRequest {
    * stale are skipped and journaled. `apply`: any stale op refuses the whole saved plan.
    */
   readonly selection?: { readonly mode: 'approve' | 'apply'; readonly ops: readonly Op[]; readonly fromRunId: string };
+  /** Told where the run is (phases, ops done); a manual `sync` in a terminal draws it. */
+  readonly onProgress?: (progress: RunProgress) => void;
 }
 
 export interface RunSummary {
@@ -63,6 +83,7 @@ export function exitCodeFor(status: RunStatus): number {
     case 'paused':
       return 3;
     case 'failed':
+    case 'running':
       return 1;
   }
 }

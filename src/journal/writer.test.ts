@@ -1,10 +1,12 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError } from '../errors.js';
 import { createRedactor } from '../log/redact.js';
-import { createJournal } from './writer.js';
+import { readJournal } from './reader.js';
+import { createJournal, type JournalFs } from './writer.js';
 
 let dir: string;
 beforeEach(() => {
@@ -71,3 +73,74 @@ describe('journal writer', () => {
     expect(() => journal.write(started)).toThrowError(StateError);
   });
 });
+
+describe('journal writer on a failing disk', () => {
+  const now = () => new Date('2025-03-01T10:00:00Z');
+  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  /** The real file system, except that the next write of a line stops halfway with ENOSPC. */
+  function fullDiskAfterHalf(): { fs: JournalFs; fail: (on: boolean) => void } {
+    let failing = false;
+    const writeSync = ((fd: number, buffer: Buffer, offset: number) => {
+      if (!failing) return fs.writeSync(fd, buffer, offset);
+      const half = Math.floor((buffer.length - offset) / 2);
+      if (offset === 0 && half > 0) return fs.writeSync(fd, buffer, 0, half);
+      throw enospc();
+    }) as JournalFs['writeSync'];
+    return { fs: { ...fs, writeSync }, fail: (on) => (failing = on) };
+  }
+
+  it('a write that fails halfway throws a StateError with the code, and takes its half line back', async () => {
+    const disk = fullDiskAfterHalf();
+    const journal = createJournal({ dir, now, fs: disk.fs });
+    journal.write(started);
+    disk.fail(true);
+    expect(() => journal.write({ ...started, runId: 'r2' })).toThrowError(/could not be written .*\(ENOSPC\)/);
+    disk.fail(false);
+    journal.write({ ...started, runId: 'r3' });
+    await journal.close();
+    const lines = readFileSync(journal.path, 'utf8').split('\n').filter(Boolean);
+    expect(lines.map((l) => JSON.parse(l).runId)).toEqual(['r1', 'r3']);
+  });
+
+  it('when the half line cannot be taken back, the next event still starts a line of its own', async () => {
+    const disk = fullDiskAfterHalf();
+    const journal = createJournal({ dir, now, fs: { ...disk.fs, ftruncateSync: () => { throw enospc(); } } });
+    disk.fail(true);
+    expect(() => journal.write(started)).toThrowError(StateError);
+    disk.fail(false);
+    journal.write({ ...started, runId: 'r2' });
+    await journal.close();
+    const bad: number[] = [];
+    const read: string[] = [];
+    for await (const e of readJournal({ dir, onBadLine: (b) => bad.push(b.line) })) read.push(e.runId);
+    expect(read).toEqual(['r2']);
+    expect(bad).toEqual([1]);
+  });
+
+  it('repairs a line torn by a crash when it opens the file: the next event is not swallowed', async () => {
+    appendFileSync(join(dir, 'journal-2025-03-01.jsonl'), `${JSON.stringify({ ts: '2025-03-01T09:00:00Z', ...started, runId: 'r0' })}\n{"ts":"2025-03-01T09:00:01Z","runId":"r0","ty`);
+    const journal = createJournal({ dir, now });
+    journal.write(started);
+    await journal.close();
+    const read: string[] = [];
+    const bad: string[] = [];
+    for await (const e of readJournal({ dir, onBadLine: (b) => bad.push(b.message) })) read.push(e.runId);
+    expect(read).toEqual(['r0', 'r1']);
+    expect(bad).toEqual(['not JSON (an incomplete or edited line)']);
+  });
+
+  it('creates its files private to the service account, whatever the umask', async () => {
+    if (process.platform === 'win32') return void console.info('skipped on Windows: no POSIX modes');
+    const old = process.umask(0);
+    try {
+      const journal = createJournal({ dir: join(dir, 'j'), now });
+      journal.write(started);
+      await journal.close();
+      expect(statSync(join(dir, 'j')).mode & 0o777).toBe(0o700);
+      expect(statSync(journal.path).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(old);
+    }
+  });
+});
+

@@ -5,7 +5,7 @@
  * crash of the process loses at most the line being written; flush() also asks the OS to put
  * it on the disk.
  */
-import { closeSync, fdatasync, mkdirSync, openSync, writeSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import { createRedactor, type Redactor } from '../log/redact.js';
@@ -20,7 +20,11 @@ export interface JournalOptions {
   readonly redactor?: Redactor;
   /** The clock that stamps `ts` and picks the day's file. */
   readonly now?: () => Date;
+  /** The file system calls it makes; tests put a failing disk underneath. */
+  readonly fs?: JournalFs;
 }
+
+export type JournalFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'readSync' | 'fstatSync' | 'ftruncateSync' | 'fchmodSync' | 'closeSync' | 'fdatasync' | 'mkdirSync'>;
 
 export interface JournalWriter extends Journal {
   close(): Promise<void>;
@@ -38,26 +42,29 @@ export function createJournal(options: JournalOptions): JournalWriter {
   const { dir } = options;
   const now = options.now ?? (() => new Date());
   const redactor = options.redactor ?? createRedactor();
+  const fs: JournalFs = options.fs ?? nodeFs;
   try {
-    mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new StateError('JOURNAL_DIR', `journal folder ${dir} could not be created`, { cause: e, details: { dir } });
   }
 
-  let open: { day: string; fd: number } | undefined;
+  /** `torn`: a failed write left part of a line that could not be taken back. */
+  let open: { day: string; fd: number; torn: boolean } | undefined;
   let closed = false;
 
-  const fdFor = (day: string): number => {
-    if (open?.day === day) return open.fd;
-    if (open !== undefined) closeSync(open.fd);
+  const fdFor = (day: string): { fd: number; torn: boolean } => {
+    if (open?.day === day) return open;
+    if (open !== undefined) fs.closeSync(open.fd);
     open = undefined;
     const path = join(dir, journalFileName(day));
     try {
-      open = { day, fd: openSync(path, 'a') };
+      const fd = fs.openSync(path, 'a+', 0o600);
+      open = { day, fd, torn: endsTorn(fs, fd) };
     } catch (e) {
-      throw new StateError('JOURNAL_WRITE', `journal file ${path} could not be opened`, { cause: e, details: { path } });
+      throw new StateError('JOURNAL_WRITE', `journal file ${path} could not be opened (${codeOf(e)})`, { cause: e, details: { path } });
     }
-    return open.fd;
+    return open;
   };
 
   return {
@@ -70,11 +77,32 @@ export function createJournal(options: JournalOptions): JournalWriter {
       const ts = now().toISOString();
       // ts first, so a person reading the raw file sees the time at the start of each line.
       const line = Buffer.from(`${JSON.stringify({ ts, ...(redactor.redactValue(event) as JournalInput) })}\n`, 'utf8');
-      const fd = fdFor(ts.slice(0, 10));
+      const file = fdFor(ts.slice(0, 10));
+      // A line torn by a crash or a full disk must not swallow this event: start a line of our own.
+      const bytes = file.torn ? Buffer.concat([Buffer.from('\n'), line]) : line;
+      let done = 0;
       try {
-        for (let done = 0; done < line.length; ) done += writeSync(fd, line, done);
+        while (done < bytes.length) done += fs.writeSync(file.fd, bytes, done);
+        file.torn = false;
       } catch (e) {
-        throw new StateError('JOURNAL_WRITE', `journal event ${event.type} could not be written in ${dir}`, { cause: e, details: { dir } });
+        // Take back the part that was written (ftruncate frees space, so it works on a full disk).
+        if (done > 0) {
+          try {
+            fs.ftruncateSync(file.fd, fs.fstatSync(file.fd).size - done);
+          } catch {
+            file.torn = true;
+          }
+        }
+        // The next write opens the file afresh: the disk may have room again, or the file be replaced.
+        if (!file.torn) {
+          try {
+            fs.closeSync(file.fd);
+          } catch {
+            // already unusable
+          }
+          open = undefined;
+        }
+        throw new StateError('JOURNAL_WRITE', `journal event ${event.type} could not be written in ${dir} (${codeOf(e)})`, { cause: e, details: { dir } });
       }
     },
 
@@ -83,16 +111,41 @@ export function createJournal(options: JournalOptions): JournalWriter {
       if (current === undefined) return Promise.resolve();
       return new Promise((resolve, reject) => {
         // EBADF: the day rolled over and the descriptor was closed, which already handed the data to the OS.
-        fdatasync(current.fd, (e) => (e === null || e.code === 'EBADF' ? resolve() : reject(new StateError('JOURNAL_WRITE', `journal in ${dir} could not be flushed`, { cause: e }))));
+        fs.fdatasync(current.fd, (e) => (e === null || e.code === 'EBADF' ? resolve() : reject(new StateError('JOURNAL_WRITE', `journal in ${dir} could not be flushed`, { cause: e }))));
       });
     },
 
     async close(): Promise<void> {
       if (closed) return;
-      await this.flush();
       closed = true;
-      if (open !== undefined) closeSync(open.fd);
-      open = undefined;
+      try {
+        await this.flush();
+      } catch {
+        // A run flushes before it ends and reports a failure there; closing must not throw it again.
+      } finally {
+        if (open !== undefined) fs.closeSync(open.fd);
+        open = undefined;
+      }
     },
   };
+}
+
+function codeOf(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : (e as Error)?.message ?? String(e);
+}
+
+/**
+ * Whether the file ends inside a line (a crash or a full disk cut the last write short). Also
+ * makes the file private whatever the umask: the journal names users and tenants.
+ */
+function endsTorn(fs: JournalFs, fd: number): boolean {
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) return false;
+  fs.fchmodSync(fd, 0o600);
+  const { size } = stat;
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  fs.readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
 }

@@ -25,6 +25,11 @@ export interface LoggerOptions {
   readonly redactor?: Redactor;
   /** Where console lines go; stderr unless a test captures them. */
   readonly consoleStream?: NodeJS.WritableStream;
+  /**
+   * Told when the log file cannot be written (a full disk, EIO, EACCES). The failing file is
+   * replaced by a fresh one, so logging resumes once the disk has room; the line is lost.
+   */
+  readonly onError?: (error: Error) => void;
 }
 
 export const LOG_FILE_PATTERN = 'ud-bridge-%DATE%.log';
@@ -65,22 +70,44 @@ export function createLogger(options: LoggerOptions): Logger {
   const redactor = options.redactor ?? createRedactor();
   const consoleMode = options.console ?? 'text';
   const transports: winston.transport[] = [];
+  let logger: Logger | undefined;
 
-  if (options.dir !== null) {
-    transports.push(
-      trackClosing(new DailyRotateFile({
-        dirname: options.dir,
-        filename: LOG_FILE_PATTERN,
-        datePattern: 'YYYY-MM-DD',
-        utc: true,
-        maxSize: options.maxSize ?? '20m',
-        maxFiles: options.maxFiles ?? '14d',
-        // The audit file is how retention finds old files; keep it beside them, hidden.
-        auditFile: path.join(options.dir, '.ud-bridge-log-audit.json'),
-        format: winston.format.combine(winston.format.json(), redactRendered(redactor)),
-      })),
-    );
-  }
+  const fileTransport = (dir: string): TrackedFile => {
+    const file = trackClosing(new DailyRotateFile({
+      dirname: dir,
+      filename: LOG_FILE_PATTERN,
+      datePattern: 'YYYY-MM-DD',
+      utc: true,
+      maxSize: options.maxSize ?? '20m',
+      maxFiles: options.maxFiles ?? '14d',
+      // The audit file is how retention finds old files; keep it beside them, hidden.
+      auditFile: path.join(dir, '.ud-bridge-log-audit.json'),
+      // Private to the service account whatever the umask: lines name users and tenants.
+      options: { flags: 'a', mode: 0o600 },
+      format: winston.format.combine(winston.format.json(), redactRendered(redactor)),
+    }));
+    let failed = false;
+    const fail = (e: Error) => {
+      if (failed) return;
+      failed = true;
+      options.onError?.(e);
+      if (logger !== undefined) {
+        logger.remove(file);
+        logger.add(fileTransport(dir));
+      }
+    };
+    // file-stream-rotator re-emits its file's 'error' here; unheard, an ENOSPC kills the process.
+    const stream = file.logStream as NodeJS.EventEmitter & { write(chunk: string, callback: (e?: Error | null) => void): void };
+    stream.on('error', fail);
+    // An empty write is answered after every line before it: with their error, if one failed.
+    file[FLUSH] = () => new Promise<void>((resolve) => stream.write('', (e) => {
+      if (e) fail(e);
+      resolve();
+    }));
+    return file;
+  };
+
+  if (options.dir !== null) transports.push(fileTransport(options.dir));
   if (consoleMode !== 'off') {
     const render =
       consoleMode === 'json'
@@ -94,7 +121,7 @@ export function createLogger(options: LoggerOptions): Logger {
     );
   }
 
-  return winston.createLogger({
+  logger = winston.createLogger({
     level: options.level ?? 'info',
     format: winston.format.combine(
       winston.format.errors({ stack: true }),
@@ -106,11 +133,23 @@ export function createLogger(options: LoggerOptions): Logger {
     silent: transports.length === 0,
     exitOnError: false,
   });
+  return logger;
 }
 
 /** Resolves once every file the transport ever wrote (the current one and each rotated one) is closed. */
 const ALL_CLOSED = Symbol('allClosed');
-type TrackedFile = DailyRotateFile & { [ALL_CLOSED]?: () => Promise<void> };
+/** Resolves once every line written so far has reached the file, or failed to. */
+const FLUSH = Symbol('flush');
+type TrackedFile = DailyRotateFile & { [ALL_CLOSED]?: () => Promise<void>; [FLUSH]?: () => Promise<void> };
+
+/**
+ * Waits until the log files have taken (or refused) every line so far, so a run that ends knows
+ * whether its log was written: a refusal reaches `onError` before this resolves.
+ */
+export async function flushLogFiles(logger: Logger): Promise<void> {
+  const files = logger.transports.filter((t): t is TrackedFile => t instanceof DailyRotateFile);
+  await Promise.all(files.map((t) => t[FLUSH]?.() ?? Promise.resolve()));
+}
 
 /**
  * file-stream-rotator ends the old file's stream at each size rotation and bubbles that stream's

@@ -21,3 +21,16 @@ export function scopeMatcher(filter: ScopeFilter): (...names: readonly string[])
   const matches = (patterns: readonly RegExp[], names: readonly string[]) => patterns.some((p) => names.some((n) => p.test(n)));
   return (...names) => (include.length === 0 || matches(include, names)) && !matches(exclude, names);
 }
+
+/** Which rule of `filter` (named `key`, e.g. scope.users) leaves `names` out, in an admin's words. */
+export function outOfScopeBecause(key: string, filter: ScopeFilter, ...names: readonly string[]): string {
+  const hit = (p: string) => names.find((n) => globToRegExp(p).test(n));
+  for (const p of filter.exclude) {
+    const name = hit(p);
+    if (name !== undefined) return `${key}.exclude pattern "${p}" matches ${name}`;
+  }
+  if (filter.include.length > 0 && !filter.include.some((p) => hit(p) !== undefined)) {
+    return `no ${key}.include pattern (${filter.include.map((p) => `"${p}"`).join(', ')}) matches ${names.join(' or ')}`;
+  }
+  return `${key} does not include it`;
+}

@@ -9,7 +9,7 @@
  */
 import { covers, type DesiredState, type DesiredTenant, type DesiredUser, type Grant, type KeptScope } from '../domain/desired.js';
 import type { DirectorySnapshot, RoleScope, SourceIssue, User } from '../domain/snapshot.js';
-import { scopeMatcher, type ScopeFilter } from './glob.js';
+import { outOfScopeBecause, scopeMatcher, type ScopeFilter } from './glob.js';
 
 export interface Mapping {
   readonly programs: Readonly<Record<string, { readonly applicationId: string; readonly roles?: readonly string[] }>>;
@@ -46,7 +46,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
   const userInScope = scopeMatcher(mapping.scope.users);
   for (const c of snapshot.companies) {
     if (!c.active) excludedCompanies[c.key] = `company ${c.key} is deactivated in VUD`;
-    else if (!companyInScope(c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope`;
+    else if (!companyInScope(c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope (${outOfScopeBecause('scope.companies', mapping.scope.companies, c.key)})`;
     else tenantKeys.add(c.key);
   }
 
@@ -166,12 +166,12 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       continue;
     }
     if (!userInScope(user.userName, user.key)) {
-      excludedUsers[user.key] = `user ${user.key} is outside the configured scope`;
+      excludedUsers[user.key] = `user ${user.key} (${user.userName}) is outside the configured scope (${outOfScopeBecause('scope.users', mapping.scope.users, user.userName, user.key)})`;
       continue;
     }
     const keptOfUser = keptByUser.get(user.key);
     const kept: KeptScope[] = keptOfUser || keptForAll.length ? [...(keptOfUser ?? []), ...keptForAll] : [];
-    const problem = (field: string, message: string) => issues.push({ entity: 'user', key: user.key, field, message });
+    const problem = (field: string, message: string, skipped: SourceIssue['skipped'] = 'role') => issues.push({ entity: 'user', key: user.key, field, message, skipped });
 
     // The grants gathered, in the order first met; see findGrant.
     const entries: GrantBuild[] = [];
@@ -230,14 +230,14 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       if (!program) {
         if (!unread.knownPrograms.has(ent.programKey)) {
           kept.push(...(keptFor(ent.programKey, undefined) ?? []));
-          problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${ent.name}" is in program ${ent.programKey}, which VUD does not have; ${user.key}'s roles there are left as they are`);
+          problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${ent.name}" is in program ${ent.programKey}, which VUD does not have; ${user.key}'s roles there are left as they are`, ent.kind === 'module' ? 'module' : 'layout group');
         }
         continue;
       }
       const role = entitlementRole(ent.kind, ent.name);
       if (!inCatalog(ent.programKey, role)) {
         kept.push({ applicationId: program.applicationId });
-        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId} are left as they are`);
+        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; ${user.key}'s roles for ${program.applicationId} are left as they are`, ent.kind === 'module' ? 'module' : 'layout group');
         continue;
       }
       for (const s of entries) if (s.programKey === ent.programKey && !s.roles.includes(role)) s.roles.push(role);
@@ -381,7 +381,7 @@ function blockUnsafeEmails(users: DesiredUser[], issues: SourceIssue[]): Desired
       if (others.length > 0) reason = `email ${u.email} is shared with active user(s) ${others.map((o) => o.userKey).join(', ')}`;
     }
     if (!reason) return u;
-    issues.push({ entity: 'user', key: u.userKey, field: 'email', message: `${reason}; the user is not linked by email until this is fixed` });
+    issues.push({ entity: 'user', key: u.userKey, field: 'email', message: `${reason}; the user is not linked by email until this is fixed`, skipped: 'link' });
     return { ...u, linkBlocked: reason };
   });
 }

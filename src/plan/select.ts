@@ -10,13 +10,19 @@ export interface Selected {
   readonly stale: readonly { readonly op: Op; readonly why: string }[];
 }
 
-export function selectOps(current: Plan, wanted: readonly Op[]): Selected {
+/**
+ * `approve` applies held ops (that is what it is for); `apply` never does: an op the gate holds in
+ * the plan made now is refused with the rest, so a saved plan cannot carry one past the gate.
+ */
+export function selectOps(current: Plan, wanted: readonly Op[], mode: 'approve' | 'apply'): Selected {
   const now = new Map([...current.ops, ...current.held.map((h) => h.op)].map((o) => [o.id, o]));
+  const heldNow = new Map(current.held.map((h) => [h.op.id, h.gate]));
   const ops: Op[] = [];
   const stale: { op: Op; why: string }[] = [];
   for (const want of wanted) {
     const op = now.get(want.id);
-    if (!op) stale.push({ op: want, why: 'no longer needed: the plan made now does not have it' });
+    if (mode === 'apply' && heldNow.has(want.id)) stale.push({ op: want, why: `held by the safety gate now (${heldNow.get(want.id)}); held ops are applied only by \`ud-bridge approve\` after a run has held them` });
+    else if (!op) stale.push({ op: want, why: 'no longer needed: the plan made now does not have it' });
     else if (JSON.stringify(op.before) !== JSON.stringify(want.before)) stale.push({ op: want, why: `what it changes is no longer as it was (was ${JSON.stringify(want.before)}, now ${JSON.stringify(op.before)})` });
     else if (JSON.stringify(op.after) !== JSON.stringify(want.after)) stale.push({ op: want, why: `the directory now wants something else (${JSON.stringify(op.after)} instead of ${JSON.stringify(want.after)})` });
     else ops.push(op);

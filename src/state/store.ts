@@ -53,6 +53,8 @@ export interface StateStoreOptions {
    * a secret an answer echoed never reaches the database file. Default: the pattern layer only.
    */
   readonly redactor?: Redactor;
+  /** Open an existing database for reading only (doctor, and tests of a state that cannot be written). */
+  readonly readonly?: boolean;
 }
 
 export class StateStore {
@@ -61,20 +63,33 @@ export class StateStore {
   private constructor(
     private readonly db: Database.Database,
     private readonly redactor: Redactor,
+    /** The data folder it lives in (the plan key is kept beside it). */
+    readonly dataDir: string,
   ) {}
 
   static open(dataDir: string, options: StateStoreOptions = {}): StateStore {
     try {
+      if (options.readonly) {
+        const db = new Database(join(dataDir, 'state.sqlite'), { readonly: true, fileMustExist: true });
+        return new StateStore(db, options.redactor ?? createRedactor(), dataDir);
+      }
       mkdirSync(dataDir, { recursive: true });
       const db = new Database(join(dataDir, 'state.sqlite'));
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      for (const [i, sql] of MIGRATIONS.entries()) {
-        if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
-      }
-      return new StateStore(db, options.redactor ?? createRedactor());
+      // One write transaction, the version read inside it: two processes opening a new data
+      // folder at once (the daemon starting, `status` beside it) must not both run a migration.
+      db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        for (const [i, sql] of MIGRATIONS.entries()) {
+          if (i >= version) {
+            db.exec(sql);
+            db.pragma(`user_version = ${i + 1}`);
+          }
+        }
+      }).immediate();
+      return new StateStore(db, options.redactor ?? createRedactor(), dataDir);
     } catch (e) {
       if (e instanceof StateError) throw e;
       throw new StateError('STATE_OPEN_FAILED', `could not open the state database in ${dataDir}: ${(e as Error).message}`, { cause: e });
@@ -295,6 +310,18 @@ export class StateStore {
 
   setHeldStatus(runId: string, status: StoredHeldOp['status']): void {
     this.stmt('UPDATE held_ops SET status = ? WHERE run_id = ?').run(status, runId);
+  }
+
+  // ---- skipped objects ---------------------------------------------------------------------------
+
+  /** `user:KEY` / `company:KEY` → why the last run left it out of Connect. */
+  skipReasons(): Record<string, string> {
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'skip_reasons'`).get() as Row | undefined;
+    return row ? (JSON.parse(row.value as string) as Record<string, string>) : {};
+  }
+
+  replaceSkipReasons(reasons: Readonly<Record<string, string>>): void {
+    this.db.prepare(`INSERT INTO meta (key, value) VALUES ('skip_reasons', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(JSON.stringify(reasons));
   }
 
   // ---- write-ahead intents --------------------------------------------------------------------

@@ -119,7 +119,8 @@ describe('the daemon', () => {
         await sleep(250);
         if (existsSync(stateFile)) {
           const store = StateStore.open(join(dir, 'data'));
-          const done = store.lastRuns(1).length > 0;
+          // A run is on record from its start ('running'): wait for one that finished.
+          const done = store.lastRuns(1).some((r) => r.status !== 'running');
           store.close();
           if (done) break;
         }

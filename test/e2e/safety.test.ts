@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openApp } from '../../src/main.js';
 import { approveRequest, applyRequest } from '../../src/app/approve.js';
+import { writePlanFile } from '../../src/app/plan-file.js';
 import { readJournal } from '../../src/journal/reader.js';
 import type { JournalEvent } from '../../src/journal/events.js';
 import { StateStore } from '../../src/state/store.js';
@@ -32,6 +33,8 @@ async function withStore<T>(h: Harness, fn: (s: StateStore) => T): Promise<T> {
     await app.close();
   }
 }
+
+const dataDir = (h: Harness) => join(h.dir, 'data');
 
 const tightGate = (c: Record<string, any>) => {
   c.policy.destructive = { unlink: { maxCount: 2, maxPercent: 100 }, revoke: { maxCount: 3, maxPercent: 100 } };
@@ -120,7 +123,7 @@ describe('apply exactly a saved plan', () => {
     h.editDirectory((d) => { d.companies.find((c) => c.key === 'C300')!.name = 'Fjordtech Midt AS'; });
     const dry = await h.sync({ dryRun: true });
     const file = join(h.dir, 'plan.json');
-    writeFileSync(file, JSON.stringify({ runId: dry.summary.runId, plan: dry.plan }));
+    await writePlanFile(file, { runId: dry.summary.runId, createdAt: dry.summary.startedAt, plan: dry.plan! }, dataDir(h));
     return file;
   }
 
@@ -129,7 +132,7 @@ describe('apply exactly a saved plan', () => {
     // A change after the plan was saved is not part of it.
     h.editDirectory((d) => { d.companies.find((c) => c.key === 'C400')!.name = 'Nordlys Revisjon AS'; });
     h.sim.resetCounters();
-    const r = await h.sync(applyRequest(file));
+    const r = await h.sync(applyRequest(file, dataDir(h)));
     expect(opsOf(r)).toEqual(['tenant.update C300']);
     expect(h.writes()).toEqual({ updateTenant: 1 });
   });
@@ -138,7 +141,7 @@ describe('apply exactly a saved plan', () => {
     const file = await savedPlanRenamingC300();
     h.editDirectory((d) => { d.companies.find((c) => c.key === 'C300')!.name = 'Fjordtech Nord AS'; });
     h.sim.resetCounters();
-    const r = await h.sync(applyRequest(file));
+    const r = await h.sync(applyRequest(file, dataDir(h)));
     expect(r.summary.status).toBe('failed');
     expect(r.summary.error!.code).toBe('PLAN_STALE');
     expect(r.summary.error!.message).toMatch(/tenant\.update:C300 .*Fjordtech Nord AS/);
@@ -149,7 +152,7 @@ describe('apply exactly a saved plan', () => {
     h = await startHarness();
     const file = join(h.dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ plan: { ops: [{ id: 1 }] } }));
-    expect(() => applyRequest(file)).toThrow(/not a plan saved by `sync --plan-out`: runId/);
+    expect(() => applyRequest(file, dataDir(h))).toThrow(/carries no signature/);
   });
 });
 
