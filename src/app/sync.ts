@@ -161,10 +161,12 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
   }
   if (sinks.current) return finish('failed', null, []);
 
-  let snapshot: DirectorySnapshot;
-  let desired: DesiredState;
+  // The snapshot, the desired state and the observed one are let go as soon as they are used: on
+  // a big directory they are hundreds of MB that a long apply would otherwise carry to its end.
+  let snapshot: DirectorySnapshot | undefined;
+  let desired: DesiredState | undefined;
   let planned: Plan;
-  let observed: ObservedState;
+  let observed: ObservedState | undefined;
   try {
     if (!request.dryRun) await resolveOpenIntents(deps.store, deps.connect, deps.journal, runId);
     progress({ phase: 'source', step: 'start' });
@@ -190,6 +192,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
     for (const issue of [...snapshot.issues, ...desired.issues]) {
       deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message, skipped: issue.skipped ?? 'row' });
     }
+    snapshot = undefined;
     skipped = skippedObjects(desired);
     if (!request.dryRun) journalNewSkips(deps, runId, skipped);
     progress({ phase: 'connect', step: 'start', mode });
@@ -201,6 +204,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
     progress({ phase: 'connect', step: 'end' });
     if (mode === 'full' && !request.dryRun) deps.store.replaceMirror(observed);
     planned = gate(makePlan(desired, observed, { ...deps.planPolicy, clientId: deps.connect.clientId }), deps.gatePolicy, deps.store.linkedCounts(), { yesDestructive: request.yesDestructive });
+    desired = undefined;
   } catch (e) {
     const err = describeError(e);
     log.error('run could not complete', { code: err.code, error: err.message });
@@ -214,7 +218,8 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
   for (const d of planned.drift) {
     deps.journal.write({ type: 'drift', runId, level: 'warn', entity: d.entity, field: d.field, source: d.source, connect: d.connect, message: d.message });
   }
-  if (!request.dryRun) await writeBackProfiles(deps, observed, planned, log);
+  if (!request.dryRun) await writeBackProfiles(deps, observed!, planned, log);
+  observed = undefined;
   for (const h of planned.held) {
     deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
   }

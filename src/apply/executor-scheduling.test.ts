@@ -94,6 +94,15 @@ describe('applyPlan scheduling', () => {
     expect(results.find((r) => r.outcome === 'skipped')!.skippedBecause).toMatch(/^the run stopped before this op started/);
   });
 
+  it('an id listed twice is one op, run once, with its one result at both places; a dependency outside the plan is no wait', async () => {
+    const calls: string[] = [];
+    const ops = [op('x'), op('y', ['x', 'not-in-this-plan']), op('x')];
+    const results = await applyPlan(ops, ctx, { concurrency: 2, around: async (o) => (calls.push(o.id), 'created') });
+    expect(calls).toEqual(['x', 'y']);
+    expect(results.map((r) => [r.op.id, r.outcome])).toEqual([['x', 'created'], ['y', 'created'], ['x', 'created']]);
+    expect(results[2]).toBe(results[0]);
+  });
+
   it('a concurrency that is not a whole number of at least one is refused', async () => {
     await expect(applyPlan([op('a')], ctx, { concurrency: 0 })).rejects.toThrow(RangeError);
   });
