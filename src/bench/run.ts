@@ -19,7 +19,10 @@ import { performance } from 'node:perf_hooks';
 import type { DirectorySnapshot } from '../domain/snapshot.js';
 import type { SimCounters } from '../sim/types.js';
 import type { ChildReport } from './child.js';
-import { generateDirectory, seedState, writeFixture, type Fixture } from './fixture.js';
+import { applicationShape, leastFullRead, type ConnectShape, type FullReadCost } from '../app/full-read-cost.js';
+import { project } from '../plan/project.js';
+import { StateStore } from '../state/store.js';
+import { BENCH_MAPPING, BENCH_PROGRAMS, generateDirectory, seedState, writeFixture, type Fixture } from './fixture.js';
 import { startSimProcess, type SimProcess } from './sim-process.js';
 import { met, renderTable, type Row } from './table.js';
 import { PROGRAM_CATALOGS } from '../source/synthetic/catalog.js';
@@ -45,6 +48,8 @@ const RATE = Number(values['rate-limit']);
 const LATENCY = Number(values['latency-ms']);
 const work = mkdtempSync(join(tmpdir(), 'udb-bench-'));
 const rows: Row[] = [];
+/** The computed least of each full run, part by part, for the JSON. */
+const leastDetail: { users: number; least: FullReadCost }[] = [];
 const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
 interface Measured {
@@ -201,6 +206,70 @@ function split(c: SimCounters): { reads: number; writes: number; token: number }
   return { reads, writes: c.total - reads - token, token };
 }
 
+// ---- stage 4: no-change full runs ----------------------------------------------------------------
+
+interface SimDumpShape {
+  readonly applications: readonly { readonly application_id: string; readonly roles: readonly string[] }[];
+  readonly tenants: readonly { readonly id: string; readonly application_id?: string; readonly owner_client_id?: string; readonly applications: readonly { readonly application_id: string }[] }[];
+  readonly users: readonly { readonly id: string; readonly applications: readonly { readonly application_id: string }[] }[];
+  readonly roles: readonly { readonly tenant_id: string; readonly application_id: string; readonly user_id: string; readonly roles: readonly string[] }[];
+}
+
+/** What a full read must go through, from the simulator's state (Connect's truth) and ud-bridge's. */
+function connectShape(dump: SimDumpShape, fixture: Fixture, snapshot: DirectorySnapshot): ConnectShape {
+  const clientId = 'ud-bridge';
+  const store = StateStore.open(fixture.dataDir);
+  const mirror = store.observed();
+  store.close();
+  const linkedTenantIds = new Set(mirror.tenants.map((t) => t.tenantId));
+  const linkedAccounts = dump.users.filter((u) => u.applications.some((a) => a.application_id === clientId)).map((u) => u.id);
+  const linked = new Set(linkedAccounts);
+  const desiredKeys = project(snapshot, BENCH_MAPPING).users.map((u) => u.userKey);
+  const applications = Object.values(BENCH_PROGRAMS).map(({ applicationId }) => {
+    const catalog = dump.applications.find((a) => a.application_id === applicationId)?.roles.length ?? 0;
+    const withApp = dump.tenants.filter((t) => linkedTenantIds.has(t.id) && t.applications.some((a) => a.application_id === applicationId)).map((t) => t.id);
+    const grants = dump.roles.filter((r) => r.application_id === applicationId && linked.has(r.user_id)).map((r) => ({ userKey: r.user_id, companyKey: r.tenant_id, roles: r.roles }));
+    return applicationShape(applicationId, catalog, withApp, grants, linkedAccounts);
+  });
+  return {
+    ownTenants: dump.tenants.filter((t) => (t.application_id ?? t.owner_client_id) === clientId).length,
+    linkedTenants: mirror.tenants.length,
+    linkedAccounts: linkedAccounts.length,
+    anchorLookups: new Set([...desiredKeys, ...mirror.accounts.map((a) => a.userKey)]).size,
+    flagReads: 0,
+    applications,
+  };
+}
+
+async function stage4(sim: SimProcess, reuse: Fixture | undefined): Promise<void> {
+  for (const users of [STAGE2_USERS, 20_000]) {
+    let fixture = users === STAGE2_USERS ? reuse : undefined;
+    const snapshot = users === STAGE2_USERS && reuse ? withOneRoleChanged(generateDirectory(users)) : generateDirectory(users);
+    if (!fixture) {
+      await sim.reset();
+      await sim.setLatency(0);
+      await sim.setRateLimit(null);
+      fixture = fixtureFor(`full-${users}`, snapshot, sim);
+      say(`stage 4: first sync of ${k(users)} users to start from (no latency)`);
+      await cliSync(fixture, [], `stage 4 setup ${users}`);
+    }
+    await sim.setLatency(LATENCY);
+    await sim.setRateLimit(null);
+    await sim.resetCounters();
+    say(`stage 4: no-change full run, ${k(users)} users, ${LATENCY} ms latency`);
+    const m = await cliSync(fixture, ['--full'], `stage 4 full ${users}`);
+    const made = split(await sim.counters());
+    const least = leastFullRead(connectShape((await sim.dump()) as SimDumpShape, fixture, snapshot));
+    const name = `no-change full run, ${k(users)} users, ${snapshot.companies.length} companies, ${LATENCY} ms latency`;
+    rows.push({ stage: 4, case: name, metric: 'API requests', value: made.reads + made.writes, unit: 'requests' });
+    rows.push({ stage: 4, case: name, metric: 'least a full read needs', value: least.total, unit: 'requests' });
+    rows.push({ stage: 4, case: name, metric: 'requests / least', value: (made.reads + made.writes) / least.total, unit: 'x', goal: { op: '<=', value: 1.2 } });
+    rows.push({ stage: 4, case: name, metric: 'API writes', value: made.writes, unit: 'requests', goal: { op: '=', value: 0 } });
+    rows.push({ stage: 4, case: name, metric: 'wall', value: m.wallMs / 1000, unit: 's' });
+    leastDetail.push({ users, least });
+  }
+}
+
 // ---- stage 5: first sync memory -----------------------------------------------------------------
 
 async function stage5(sim: SimProcess): Promise<void> {
@@ -231,6 +300,7 @@ async function main(): Promise<void> {
     let firstSync: Fixture | undefined;
     if (stages.has(2) || stages.has(3)) firstSync = await stage2(sim);
     if (stages.has(3)) await stage3(sim, firstSync!);
+    if (stages.has(4)) await stage4(sim, stages.has(3) ? firstSync : undefined);
     if (stages.has(5)) await stage5(sim);
   } finally {
     await sim.stop();
@@ -245,6 +315,7 @@ async function main(): Promise<void> {
     settings: { rateLimit: RATE, latencyMs: LATENCY, large: values.large },
     durationS: (performance.now() - started) / 1000,
     rows: rows.map((r) => ({ ...r, met: met(r) })),
+    leastFullRead: leastDetail,
   };
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);

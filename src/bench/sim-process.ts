@@ -12,6 +12,8 @@ export interface SimProcess {
   setLatency(ms: number): Promise<void>;
   setRateLimit(limit: RateLimitSettings | null): Promise<void>;
   counters(): Promise<SimCounters>;
+  /** The simulator's whole state (GET /_sim/state). */
+  dump(): Promise<unknown>;
   resetCounters(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export async function startSimProcess(mainJs: string): Promise<SimProcess> {
     setLatency: async (ms) => void (await admin('PUT', 'faults', { latencyMs: ms })),
     setRateLimit: async (limit) => void (await admin('PUT', 'rate-limit', limit)),
     counters: async () => (await admin('GET', 'counters')) as SimCounters,
+    dump: () => admin('GET', 'state'),
     resetCounters: async () => void (await admin('DELETE', 'counters')),
     stop: () =>
       new Promise<void>((resolve) => {

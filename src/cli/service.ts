@@ -11,6 +11,7 @@ import { Argument, type Command } from 'commander';
 import { UdBridgeError, UsageError } from '../errors.js';
 import {
   SYSTEMD_UNIT_DIR,
+  SERVICE_NODE_OPTIONS,
   SYSTEMD_UNIT_NAME,
   systemdInstallSteps,
   systemdUninstallSteps,
@@ -151,6 +152,7 @@ async function viaNodeWindows(
     scriptOptions: `daemon --config "${ctx.configPath}"`,
     workingDirectory: ctx.deps.packageRoot,
     execPath: ctx.deps.nodePath,
+    nodeOptions: [SERVICE_NODE_OPTIONS],
     stopparentfirst: true,
     stoptimeout: ctx.stopTimeoutSec,
     maxRestarts: 3,
