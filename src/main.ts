@@ -19,9 +19,10 @@ import { doctorCommand } from './cli/doctor.js';
 import { runDoctor } from './app/doctor.js';
 import { registerDaemonCommand, type DaemonCommandDeps } from './cli/daemon.js';
 import { registerStatusCommand } from './cli/status.js';
+import { interruptOnSignals } from './cli/interrupt.js';
 import { registerServiceCommand } from './cli/service.js';
 import { DaemonMetrics } from './daemon/metrics.js';
-import { readLockHolder } from './daemon/lock.js';
+import { readLockHolder, staleReason } from './daemon/lock.js';
 import { newRunId } from './app/sync.js';
 import { guardJournal, SinkMonitor } from './app/sinks.js';
 import { defaultConfigPath, packageRoot } from './config/load.js';
@@ -35,7 +36,7 @@ import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './con
 import { withNetworkLog } from './connect/log-observer.js';
 import { withRedactedErrors } from './connect/redacted-errors.js';
 import { acquireRunLock } from './daemon/lock.js';
-import type { RunRequest } from './domain/run.js';
+import type { RunProgress, RunRequest } from './domain/run.js';
 import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
 import { createJournal } from './journal/writer.js';
 import { createLogger, closeLogger, flushLogFiles, type Logger } from './log/logger.js';
@@ -205,18 +206,24 @@ async function syncOnce(configPath: string | undefined, request: RunRequest | ((
   });
   try {
     const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
+    // Ctrl-C and SIGTERM take the daemon's path: no new op, the in-flight ones finish (bounded).
+    const interrupt = interruptOnSignals({ deadlineMs: app.config.daemon.shutdownDeadlineSeconds * 1000, beforeForcedExit: () => lock.release() });
     try {
       const base = typeof request === 'function' ? request(app.store) : request;
-      const watched: RunRequest = onProgress === undefined ? base : {
+      const watched: RunRequest = {
         ...base,
-        onProgress: (p) => {
-          if (p.phase === 'connect') readingConnect = p.step !== 'end';
-          onProgress(p);
-        },
+        signal: interrupt.signal,
+        ...(onProgress === undefined ? {} : {
+          onProgress: (p: RunProgress) => {
+            if (p.phase === 'connect') readingConnect = p.step !== 'end';
+            onProgress(p);
+          },
+        }),
       };
       const result = await app.sync(watched);
-      return { ...result, journalPath: app.journal.path, dataDir: app.config.paths.data, connectCalls: calls };
+      return { ...result, journalPath: app.journal.path, dataDir: app.config.paths.data, connectCalls: calls, ...(interrupt.received ? { interruptedBy: interrupt.received } : {}) };
     } finally {
+      interrupt.dispose();
       lock.release();
     }
   } finally {
@@ -293,6 +300,7 @@ export function buildProgram(): Command {
       history: { lastRuns: (n) => store.lastRuns(n), heldOpsCount: () => store.heldOps().length },
       schedules: config.daemon.schedules,
       readHolder: () => readLockHolder(config.paths.data),
+      holderStale: (holder) => staleReason(holder, new Date(), LOCK_STALE_MS),
     };
   });
   registerServiceCommand(program, runAction, {
