@@ -39,7 +39,7 @@ import { acquireRunLock } from './daemon/lock.js';
 import type { RunProgress, RunRequest } from './domain/run.js';
 import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
 import { createJournal } from './journal/writer.js';
-import { createLogger, closeLogger, flushLogFiles, type Logger } from './log/logger.js';
+import { createLogger, closeLogger, flushLogFiles, reopenLogFiles, type Logger } from './log/logger.js';
 import { createRedactor } from './log/redact.js';
 import { StateStore } from './state/store.js';
 import { createSnapshotSource } from './source/snapshot/read.js';
@@ -142,7 +142,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
     }), (text) => redactor.redactString(text));
     closers.push(() => connect.close());
 
-    const deps = syncDeps(config, { source, writeback, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger) });
+    const deps = syncDeps(config, { source, writeback, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger), reopenLog: () => reopenLogFiles(logger) });
     return {
       config,
       logger,
@@ -164,7 +164,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
 }
 
 /** A run's dependencies: the parts openApp opens, and the mapping and policies from the config. */
-export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog'>): SyncDeps {
+export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog' | 'reopenLog'>): SyncDeps {
   return {
     ...parts,
     mapping: {

@@ -41,6 +41,8 @@ export interface SyncDeps {
   readonly sinks: SinkMonitor;
   /** Resolves once the log files took (or refused) every line so far. */
   readonly flushLog: () => Promise<void>;
+  /** Opens a new log file if the last one could not be written. */
+  readonly reopenLog: () => void;
   readonly now?: () => Date;
 }
 
@@ -98,6 +100,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
   // engine; the first one stops the run: no new op starts, and the run ends as failed.
   const sinks = syncDeps.sinks;
   sinks.beginRun();
+  syncDeps.reopenLog();
   const stop = new AbortController();
   const onAbort = () => stop.abort(request.signal?.reason);
   if (request.signal?.aborted) onAbort();

@@ -52,6 +52,18 @@ describe('ud-bridge journal', () => {
     expect(lines[3]).toContain('1 applied, 1 failed, 0 held in 42 ms  → partial');
   });
 
+  it('a key or text with a line break, a control character or a bidi override cannot forge a line: each is shown escaped', async () => {
+    const j = createJournal({ dir, now: () => new Date('2025-03-02T10:00:00Z') });
+    const forged = 'U666\n2025-03-02 10:00:00Z  INFO   op.applied       user:ADMIN       user.roles.set: granted Administrator';
+    j.write({ type: 'op.applied', runId: 'r3', level: 'info', opId: 'o9', kind: 'user.create', entity: { type: 'user', key: forged }, reason: 'name \u202egnp.exe\u0085 here', outcome: 'created' });
+    await j.close();
+    const out = (await run({ run: 'r3' })).lines;
+    expect(out).toHaveLength(1);
+    expect(out[0]).toContain('user:U666\\u000a2025-03-02 10:00:00Z');
+    expect(out[0]).toContain('name \\u202egnp.exe\\u0085 here');
+    expect(out[0]).not.toMatch(/[\u0000-\u001f\u0085\u202e]/);
+  });
+
   it('--json prints the events themselves, one per line', async () => {
     const { lines } = await run({ json: true, level: 'warn' });
     expect(lines.map((l) => JSON.parse(l).type)).toEqual(['op.failed', 'run.finished', 'op.held']);

@@ -5,6 +5,7 @@
  * file is reported on stderr and skipped.
  */
 import { Command } from 'commander';
+import { printable } from '../domain/text.js';
 import { UdBridgeError, UsageError } from '../errors.js';
 import type { JournalEvent, JournalLevel, SkippedPart } from '../journal/events.js';
 import { followJournal } from '../journal/follow.js';
@@ -61,9 +62,12 @@ export function parseJournalFlags(flags: JournalFlags, now: Date): Omit<JournalQ
   };
 }
 
-/** One line: newlines and control characters in messages would break the one-event-per-line view. */
+/**
+ * One line per event: a message's own line breaks read as " / ", and any other control character
+ * (or a bidi override) is shown escaped, so no text in an event can start a line of its own.
+ */
 function flat(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' / ').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return printable(text.replace(/\s*[\r\n]+\s*/g, ' / '));
 }
 
 /** What a source issue cost, as the journal line's outcome. Events written before `skipped` existed were rows. */
@@ -118,8 +122,9 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
 export function formatEvent(e: JournalEvent): string {
   const time = `${e.ts.slice(0, 10)} ${e.ts.slice(11, 19)}Z`;
   const { text, outcome } = describe(e);
-  const parts = [time, e.level.toUpperCase().padEnd(5), e.type.padEnd(15), (entityOf(e) ?? '-').padEnd(16), flat(text)];
-  return `${parts.join('  ')}${outcome === '' ? '' : `  → ${flat(outcome)}`}  [run ${e.runId}]`;
+  // Keys are shown exactly, escaped: a key with a line break once forged an op.applied line here.
+  const parts = [time, printable(e.level.toUpperCase()).padEnd(5), printable(e.type).padEnd(15), printable(entityOf(e) ?? '-').padEnd(16), flat(text)];
+  return `${parts.join('  ')}${outcome === '' ? '' : `  → ${flat(outcome)}`}  [run ${printable(e.runId)}]`;
 }
 
 export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Promise<CommandResult> {

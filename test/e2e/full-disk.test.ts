@@ -46,7 +46,7 @@ async function syncWith(parts: { journalFs?: JournalFs; store?: StateStore }): P
   const journal = createJournal({ dir: config.paths.journal, ...(parts.journalFs ? { fs: parts.journalFs } : {}) });
   const source = createSnapshotSource({ path: (config.source as { path: string }).path });
   try {
-    return await runSync(syncDeps(config, { source, writeback: noWriteback, connect, store, journal, logger: createLogger({ dir: null, console: 'off' }), sinks: new SinkMonitor(), flushLog: async () => {} }), request);
+    return await runSync(syncDeps(config, { source, writeback: noWriteback, connect, store, journal, logger: createLogger({ dir: null, console: 'off' }), sinks: new SinkMonitor(), flushLog: async () => {}, reopenLog: () => {} }), request);
   } finally {
     await journal.close();
     store.close();
