@@ -72,7 +72,7 @@ function folderChecks(config: ResolvedConfig): DoctorCheck[] {
   return [...folders].map(([what, dir]) => {
     const probe = join(dir, `.ud-bridge-doctor-${process.pid}`);
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 }); // as a run would create it: private
       writeFileSync(probe, 'probe');
       rmSync(probe, { force: true });
       return { name: `folder ${what}`, ok: true, detail: `${dir} is writable` };

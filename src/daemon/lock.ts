@@ -186,7 +186,7 @@ export function acquireRunLock(options: AcquireRunLockOptions): RunLock {
   const now = options.now ?? (() => new Date());
   const file = lockPath(options.dataDir);
   try {
-    fs.mkdirSync(options.dataDir, { recursive: true });
+    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new StateError('LOCK_UNWRITABLE', `cannot create the data folder ${options.dataDir} for the run lock: ${(e as Error).message}`, { cause: e });
   }

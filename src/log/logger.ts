@@ -4,6 +4,7 @@
  * The redactor runs as a winston format on every line before any transport sees it, and once
  * more on each rendered line, so a secret can reach neither the file nor the console.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
@@ -113,7 +114,11 @@ export function createLogger(options: LoggerOptions): Logger {
     return file;
   };
 
-  if (options.dir !== null) transports.push(fileTransport(options.dir));
+  if (options.dir !== null) {
+    // Private to the service account whatever the umask (file-stream-rotator would make it 0755).
+    fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    transports.push(fileTransport(options.dir));
+  }
   if (consoleMode !== 'off') {
     const render =
       consoleMode === 'json'
