@@ -20,6 +20,7 @@ import { runDoctor } from './app/doctor.js';
 import { registerDaemonCommand, type DaemonCommandDeps } from './cli/daemon.js';
 import { registerStatusCommand } from './cli/status.js';
 import { interruptOnSignals } from './cli/interrupt.js';
+import { ignoreBrokenPipe } from './cli/broken-pipe.js';
 import { registerServiceCommand } from './cli/service.js';
 import { DaemonMetrics } from './daemon/metrics.js';
 import { readLockHolder, staleReason } from './daemon/lock.js';
@@ -361,4 +362,8 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) await main(process.argv);
+if (isEntryPoint()) {
+  ignoreBrokenPipe(process.stdout);
+  ignoreBrokenPipe(process.stderr);
+  await main(process.argv);
+}

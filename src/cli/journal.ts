@@ -11,6 +11,7 @@ import type { JournalEvent, JournalLevel, SkippedPart } from '../journal/events.
 import { followJournal } from '../journal/follow.js';
 import { entityOf, LEVEL_RANK, readJournal, type BadLine, type JournalQuery } from '../journal/reader.js';
 import type { ActionWrapper } from './generate.js';
+import { outputClosed } from './broken-pipe.js';
 import { ExitCode, type CommandResult } from './result.js';
 
 export interface JournalCommandDeps {
@@ -143,6 +144,8 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
   if (flags.follow !== true) {
     let count = 0;
     for await (const e of readJournal(query)) {
+      // `journal | head` closed the pipe: the reader has what it wanted.
+      if (outputClosed(out)) return { exitCode: ExitCode.ok };
       print(e);
       count++;
     }
@@ -162,7 +165,10 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
     process.once('SIGTERM', onSignal);
   }
   try {
-    for await (const e of followJournal(query, { signal, ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) })) print(e);
+    for await (const e of followJournal(query, { signal, ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) })) {
+      if (outputClosed(out)) break;
+      print(e);
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
