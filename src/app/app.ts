@@ -28,5 +28,7 @@ export interface App {
 /** The JSON snapshot and the synthetic source have no place to write links back to. */
 export const noWriteback: DirectoryWriteback = {
   async writeLinks() {},
-  async writeProfile() {},
+  async writeProfile() {
+    return 'disabled';
+  },
 };
