@@ -11,7 +11,9 @@ import type { AppStatus, Grant, ObservedAccount, ObservedTenant } from '../domai
 import type { HeldOp, Op } from '../domain/plan.js';
 import type { RunSummary } from '../domain/run.js';
 import { StateError } from '../errors.js';
+import { ProfileVersions } from './profile-versions.js';
 import { MIGRATIONS } from './schema.js';
+import { WebhookInbox } from './webhook-inbox.js';
 
 export interface TenantRecord {
   readonly tenantId: string;
@@ -47,7 +49,15 @@ export interface StoredHeldOp extends HeldOp {
 type Row = Record<string, unknown>;
 
 export class StateStore {
-  private constructor(private readonly db: Database.Database) {}
+  /** The webhook inbox; `webhooks.stats()` and `webhooks.recent()` are what a status page shows. */
+  readonly webhooks: WebhookInbox;
+  /** Profile versions per account and the directory's emails, shared by webhooks and full runs. */
+  readonly profiles: ProfileVersions;
+
+  private constructor(private readonly db: Database.Database) {
+    this.webhooks = new WebhookInbox(db);
+    this.profiles = new ProfileVersions(db);
+  }
 
   static open(dataDir: string): StateStore {
     try {
