@@ -75,6 +75,7 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
       },
     },
     paths: { data: abs(config.paths.data), logs: abs(config.paths.logs), journal: abs(config.paths.journal) },
+    webhooks: { ...config.webhooks, ...(config.webhooks.tls === undefined ? {} : { tls: { cert: abs(config.webhooks.tls.cert), key: abs(config.webhooks.tls.key) } }) },
     logging: { ...config.logging, dir: abs(config.logging.dir) },
     configPath,
     secretValues,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { daemonSchema, loggingSchema } from '../daemon/config.js';
 import { sqlServerSourceSchema } from '../source/sqlserver/config.js';
+import { webhooksSchema } from '../webhook/config.js';
 
 /**
  * A secret in the YAML file: plain text (only if the admin chooses), `{env: NAME}` or `{file: PATH}`.
@@ -23,7 +24,12 @@ export const SECRET_PATHS: readonly (readonly string[])[] = [
   ['connect', 'clientSecret'],
   ['daemon', 'http', 'token'],
   ['source', 'sqlserver', 'auth', 'password'],
+  ['webhooks', 'secret'],
+  ['webhooks', 'previousSecret'],
 ];
+
+/** The profile fields Connect owns that ud-bridge can write back into the directory. */
+export const PROFILE_FIELDS = ['email', 'firstName', 'lastName'] as const;
 
 const keyPattern = z.string().min(1);
 const globList = z.array(z.string().min(1)).default([]);
@@ -155,6 +161,13 @@ export const configSchema = z
         /** Whether VUD owns these user flags; when false ud-bridge leaves them to Connect. */
         ownsTwoStep: z.boolean().default(false),
         ownsEmailChangeAllowed: z.boolean().default(false),
+        /** Which Connect-owned profile fields webhooks and full runs write back into the directory. */
+        profileFields: z
+          .array(z.enum(PROFILE_FIELDS, { error: "expected 'email', 'firstName' or 'lastName'" }))
+          .min(1, 'expected at least one of email, firstName, lastName (turn profile writeback off in the source instead)')
+          .default([...PROFILE_FIELDS]),
+        /** Emails in webhook and profile journal events: masked (j***@example.com) or plain. The log file always masks. */
+        journalEmails: z.enum(['masked', 'plain'], { error: "expected 'masked' or 'plain'" }).default('masked'),
         /** The source anomaly guard: pause before planning when a read looks wrong. */
         anomaly: z
           .object({
@@ -189,6 +202,8 @@ export const configSchema = z
         programRemoved: 'suspend',
         ownsTwoStep: false,
         ownsEmailChangeAllowed: false,
+        profileFields: [...PROFILE_FIELDS],
+        journalEmails: 'masked',
         anomaly: { maxDropPercent: 30, minBaseline: 10 },
         destructive: {
           revoke: thresholdDefault,
@@ -214,9 +229,20 @@ export const configSchema = z
       .default({ data: 'data', logs: 'logs', journal: 'logs/journal' }),
 
     daemon: daemonSchema,
+    webhooks: webhooksSchema,
     logging: loggingSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // A webhook is only worth receiving if its change can reach the directory.
+    if (c.webhooks.enabled && !(c.source.type === 'sqlserver' && c.source.sqlserver.writeback.profiles)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhooks', 'enabled'],
+        message: 'webhooks.enabled: expected a source that writes profiles back (source.type sqlserver with source.sqlserver.writeback.profiles: true)',
+      });
+    }
+  });
 
 export type ConfigInput = z.input<typeof configSchema>;
 /** The parsed config, secrets still as references. */
