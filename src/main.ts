@@ -26,6 +26,7 @@ import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
 import { runSync } from './app/sync.js';
+import { ProfileWriter } from './app/profile-writeback.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
 import { withNetworkLog } from './connect/log-observer.js';
@@ -129,9 +130,17 @@ export async function openApp(options: { configPath?: string; observer?: Connect
     });
     closers.push(() => connect.close());
 
+    const profiles = new ProfileWriter({
+      store,
+      writeback,
+      journal,
+      logger,
+      policy: { fields: config.policy.profileFields, journalEmails: config.policy.journalEmails },
+    });
     const deps = {
       source,
       writeback,
+      profiles,
       connect,
       store,
       journal,
@@ -160,6 +169,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       journal,
       source,
       writeback,
+      profiles,
       connect,
       embeddedConnectUrl,
       sync: (request: RunRequest) => runSync(deps, request),

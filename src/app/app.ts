@@ -9,6 +9,7 @@ import type { RunRequest } from '../domain/run.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
+import type { ProfileWriter } from './profile-writeback.js';
 import type { SyncResult } from './sync.js';
 
 export interface App {
@@ -18,6 +19,8 @@ export interface App {
   readonly journal: JournalWriter;
   readonly source: DirectorySource;
   readonly writeback: DirectoryWriteback;
+  /** The profile writeback shared by full runs and the webhook receiver. */
+  readonly profiles: ProfileWriter;
   readonly connect: ConnectClient;
   /** The in-process simulator's URL when connect.mode is embedded. */
   readonly embeddedConnectUrl: string | null;

@@ -22,10 +22,13 @@ import { findAnomalies, type AnomalyPolicy } from '../plan/anomaly.js';
 import { selectOps } from '../plan/select.js';
 import { observe } from './observe.js';
 import { resolveOpenIntents, withIntent } from './intents.js';
+import type { ProfileField, ProfileWriter } from './profile-writeback.js';
 
 export interface SyncDeps {
   readonly source: DirectorySource;
   readonly writeback: DirectoryWriteback;
+  /** The profile writeback webhooks use too: full runs heal what a missed webhook would have written. */
+  readonly profiles: ProfileWriter;
   readonly connect: ConnectApi;
   readonly store: StateStore;
   readonly journal: Journal;
@@ -92,6 +95,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   let desired: DesiredState;
   let planned: Plan;
   let observed: ObservedState;
+  let observedAt = started;
   try {
     if (!request.dryRun) await resolveOpenIntents(deps.store, deps.connect, deps.journal, runId);
     try {
@@ -111,10 +115,13 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       const message = `source anomaly, run paused before planning: ${anomalies.map((a) => a.message).join('; ')} — check the source, then \`ud-bridge approve ${runId}\` to accept it`;
       return finish('paused', null, [], { code: 'SOURCE_ANOMALY', message });
     }
+    // The webhook path warns when a new email is another directory user's; it checks against this.
+    if (!request.dryRun) deps.store.profiles.replaceDirectoryEmails(snapshot.users);
     desired = project(snapshot, deps.mapping);
     for (const issue of [...snapshot.issues, ...desired.issues]) {
       deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message });
     }
+    observedAt = now();
     observed = await observe(desired, deps.store, deps.connect, {
       mode,
       softMatch: deps.planPolicy.tenantSoftMatch,
@@ -135,7 +142,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   for (const d of planned.drift) {
     deps.journal.write({ type: 'drift', runId, level: 'warn', entity: d.entity, field: d.field, source: d.source, connect: d.connect, message: d.message });
   }
-  if (!request.dryRun) await writeBackProfiles(deps, observed, planned, log);
+  if (!request.dryRun && mode === 'full') await writeBackProfiles(deps, observed, planned, { runId, asOf: observedAt.toISOString() }, log);
   for (const h of planned.held) {
     deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
   }
@@ -195,15 +202,34 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
 
 /**
  * Connect owns email and names: where a full run found them different, hand Connect's profile to
- * the directory (the SQL Server source writes it when `writeback.profiles` is on). A failure here
- * is logged and never stops the run.
+ * the directory through the same writer webhooks use, so a webhook lost while the service was
+ * down is repaired here, and a webhook newer than this read is never overwritten by it. A
+ * failure is logged and never stops the run.
  */
-async function writeBackProfiles(deps: SyncDeps, observed: ObservedState, planned: Plan, log: Logger): Promise<void> {
-  const drifted = new Set(planned.drift.filter((d) => d.entity.type === 'user').map((d) => d.entity.key));
+async function writeBackProfiles(deps: SyncDeps, observed: ObservedState, planned: Plan, at: { runId: string; asOf: string }, log: Logger): Promise<void> {
+  const previous = new Map<string, Partial<Record<ProfileField, string>>>();
+  for (const d of planned.drift) {
+    if (d.entity.type !== 'user' || !(d.field === 'email' || d.field === 'firstName' || d.field === 'lastName')) continue;
+    const values = previous.get(d.entity.key) ?? {};
+    values[d.field] = String(d.source);
+    previous.set(d.entity.key, values);
+  }
   for (const acc of observed.accounts) {
-    if (!drifted.has(acc.userKey) || !acc.profile) continue;
+    const before = previous.get(acc.userKey);
+    if (before === undefined || !acc.profile) continue;
     try {
-      await deps.writeback.writeProfile({ connectUserId: acc.userId, ...acc.profile });
+      const r = await deps.profiles.write({ connectUserId: acc.userId, asOf: at.asOf, origin: 'full-run', current: acc.profile, previous: { ...acc.profile, ...before }, runId: at.runId });
+      if (r.kind === 'written' && r.outcome === 'updated') {
+        deps.journal.write({
+          type: 'profile.written',
+          runId: at.runId,
+          level: 'info',
+          entity: { type: 'user', key: r.userKey, connectId: acc.userId },
+          changes: r.changes,
+          outcome: r.outcome,
+          message: `Connect's ${r.fields.join(', ') || 'profile'} written back to the directory for account ${acc.userId} (found by account id)`,
+        });
+      }
     } catch (e) {
       log.warn('profile writeback failed', { userKey: acc.userKey, ...describeError(e) });
     }
