@@ -41,6 +41,7 @@ import { createSnapshotSource } from './source/snapshot/read.js';
 import { generateSnapshot } from './source/synthetic/generate.js';
 import { createSqlServerSource } from './source/sqlserver/index.js';
 import { startSimulator } from './sim/index.js';
+import { startWebhookService } from './webhook/service.js';
 
 type Action<O> = (options: O) => Promise<CommandResult>;
 
@@ -222,6 +223,9 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     logger: app.logger,
     metrics,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
+    ...(app.config.webhooks.enabled
+      ? { webhooks: () => startWebhookService({ config: app.config.webhooks, store: app.store, profiles: app.profiles, journal: app.journal, logger: app.logger }) }
+      : {}),
     runOnce: async (request) => {
       const { summary, results } = await app.sync(request);
       for (const r of results) metrics.recordOp(r.op.kind, r.outcome);

@@ -32,6 +32,8 @@ export interface DaemonCommandDeps {
   /** Hooked to the Connect client's observer and the engine's outcomes by main.ts. */
   readonly metrics?: DaemonMetrics;
   readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /** Starts the webhook receiver (its own listener) when the config enables it. */
+  readonly webhooks?: () => Promise<{ readonly url: string; stop(): Promise<void> }>;
   readonly lockStaleAfterMs?: number;
   readonly handleSignals?: boolean;
   /** Releases what the run needs (state, Connect client, an embedded simulator) once the daemon stopped. */
@@ -40,22 +42,26 @@ export interface DaemonCommandDeps {
 
 export async function daemonCommand(deps: DaemonCommandDeps): Promise<CommandResult> {
   const staleAfterMs = deps.lockStaleAfterMs ?? DEFAULT_LOCK_STALE_AFTER_MS;
-  const daemon = await startDaemon({
-    config: deps.config,
-    runOnce: deps.runOnce,
-    logger: deps.logger,
-    metrics: deps.metrics ?? new DaemonMetrics(),
-    acquireLock: ({ runId }) => acquireRunLock({ dataDir: deps.dataDir, staleAfterMs, ...(runId === undefined ? {} : { runId }) }),
-    readHolder: () => readLockHolder(deps.dataDir),
-    onSkipped: deps.onSkipped,
-    lastRuns: () => deps.history.lastRuns(20),
-    heldOpsCount: () => deps.history.heldOpsCount(),
-    ...(deps.routes === undefined ? {} : { routes: deps.routes }),
-    ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
-  });
+  let webhooks: { stop(): Promise<void> } | null = null;
   try {
+    webhooks = deps.webhooks === undefined ? null : await deps.webhooks();
+    const daemon = await startDaemon({
+      config: deps.config,
+      runOnce: deps.runOnce,
+      logger: deps.logger,
+      metrics: deps.metrics ?? new DaemonMetrics(),
+      acquireLock: ({ runId }) => acquireRunLock({ dataDir: deps.dataDir, staleAfterMs, ...(runId === undefined ? {} : { runId }) }),
+      readHolder: () => readLockHolder(deps.dataDir),
+      onSkipped: deps.onSkipped,
+      lastRuns: () => deps.history.lastRuns(20),
+      heldOpsCount: () => deps.history.heldOpsCount(),
+      ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+      ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
+    });
     await daemon.done;
   } finally {
+    // The webhook listener stops before what it writes through is closed.
+    await webhooks?.stop();
     // An embedded simulator's server would otherwise keep the process alive after a stop.
     await deps.close();
   }
