@@ -149,6 +149,75 @@ describe('webhooks', () => {
   });
 });
 
+describe('webhook deliveries a test can shape', () => {
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: Array<{ id: string; body: { payload: { current_values: Record<string, unknown>; modified_attributes: string[] } } }> = [];
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString('utf8')));
+      req.on('end', () => {
+        received.push({ id: String(req.headers['x-vwd-notification-id']), body: JSON.parse(raw) });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const addr = receiver.address();
+    receiverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
+  });
+  afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+  async function waitFor(check: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !check(); i++) await sleep(10);
+    expect(check()).toBe(true);
+  }
+
+  it('a name change is a signed USERACCOUNT_MODIFIED; copies are the same notification; held ones are released newest first; one can be sent again', async () => {
+    const sim = await startSimulator({ port: 0, webhook: { maxAttempts: 2, baseDelayMs: 5 } });
+    try {
+      await rawCall(`${sim.url}/_sim/subscriptions`, json('POST', { url: receiverUrl, secret: 'k', application_id: 'other-app' }));
+      received.length = 0;
+      expect((await rawCall(`${sim.url}/_sim/users/${SEED_IDS.per}/name`, json('POST', { first_name: 'Peder' }))).status).toBe(204);
+      await waitFor(() => received.length === 1);
+      expect(received[0]!.body.payload.modified_attributes).toEqual(['first_name']);
+      expect(received[0]!.body.payload.current_values).toMatchObject({ first_name: 'Peder', last_name: 'Olsen' });
+
+      expect((await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { duplicates: 2 }))).body).toEqual({ duplicates: 2, hold: false });
+      received.length = 0;
+      sim.changeUserName(SEED_IDS.per, { last_name: 'Olsen-Berg' });
+      await waitFor(() => received.length === 3);
+      expect(new Set(received.map((r) => r.id)).size).toBe(1);
+
+      await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { duplicates: 0, hold: true }));
+      received.length = 0;
+      sim.changeUserEmail(SEED_IDS.per, 'per.a@nordlys.no');
+      sim.changeUserEmail(SEED_IDS.per, 'per.b@nordlys.no');
+      expect(sim.deliveries().filter((d) => d.state === 'held')).toHaveLength(2);
+      expect(received).toEqual([]);
+      expect((await rawCall(`${sim.url}/_sim/webhook-deliveries/release`, json('POST', {}))).body).toEqual({ released: 2 });
+      await waitFor(() => received.length === 2);
+      // Newest first, one at a time: the receiver saw the later change before the earlier one.
+      expect(received.map((r) => r.body.payload.current_values.email)).toEqual(['per.b@nordlys.no', 'per.a@nordlys.no']);
+      const order = sim.deliveries().filter((d) => d.kind === 'original').slice(-2);
+
+      await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { hold: false }));
+      received.length = 0;
+      const old = order[0]!.notification_id;
+      expect((await rawCall(`${sim.url}/_sim/webhook-deliveries/${old}/redeliver`, json('POST'))).status).toBe(202);
+      await waitFor(() => received.length === 1);
+      expect(received[0]!.id).toBe(old);
+      expect(sim.deliveries().at(-1)).toMatchObject({ notification_id: old, kind: 'redelivery', state: 'delivered' });
+
+      expect((await rawCall(`${sim.url}/_sim/webhook-deliveries/nope/redeliver`, json('POST'))).status).toBe(404);
+      expect((await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { duplicates: -1 }))).status).toBe(400);
+      expect((await rawCall(`${sim.url}/_sim/users/${SEED_IDS.per}/name`, json('POST', {}))).status).toBe(400);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('persistence', () => {
   it('keeps the state across a restart (atomic file, flushed on close)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-state-'));

@@ -4,7 +4,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { registerAdminRoutes, type AdminTarget } from './admin.js';
-import { badRequest } from './api-error.js';
+import { badRequest, notFound } from './api-error.js';
 import { TokenIssuer } from './auth.js';
 import { RequestCounters } from './counters.js';
 import { FaultInjector, parseFaults } from './faults.js';
@@ -14,8 +14,9 @@ import { loadSeed, parseSeed, type SimDump, type SimSeed } from './seed.js';
 import { buildServer, type SimCore } from './server.js';
 import { SimStore, type SubscriptionRec } from './store.js';
 import type { SimHandle, SimOptions } from './types.js';
-import { changeEmail, profile } from './users.js';
-import { newEventId, WebhookDispatcher } from './webhooks.js';
+import { changeName } from './profile-changes.js';
+import { changeEmail } from './users.js';
+import { notifyUserModified, WebhookDispatcher } from './webhooks.js';
 
 export type { FaultSettings, SimCounters, SimHandle, SimOptions, RateLimitSettings } from './types.js';
 export type { SimDump, SimSeed } from './seed.js';
@@ -58,26 +59,6 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   };
   const app = buildServer(core);
 
-  const emitUserModified = (userId: string, change: ReturnType<typeof changeEmail>): void => {
-    const eventId = newEventId();
-    const eventDate = new Date().toISOString();
-    const current = profile(change.user);
-    for (const applicationId of change.user.applications.keys()) {
-      const subs = [...store.subscriptions.values()].filter(
-        (s) => s.application_id === applicationId && (s.events === null || s.events.includes('USERACCOUNT_MODIFIED')),
-      );
-      if (subs.length === 0) continue;
-      const tenantId = [...store.tenantsWithGrants(applicationId, userId)].sort()[0] ?? '';
-      const body = {
-        event: 'USERACCOUNT_MODIFIED',
-        event_date: eventDate,
-        user_id: userId,
-        payload: { old_values: change.oldValues, current_values: current, modified_attributes: change.modified, application_id: applicationId },
-      };
-      for (const sub of subs) webhooks.send(sub, { eventId, event: 'USERACCOUNT_MODIFIED', tenantId, body });
-    }
-  };
-
   const handle: SimulatorHandle = {
     get url() {
       return issuerUrl;
@@ -117,7 +98,13 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       const change = changeEmail(store, userId, email);
       changed();
       log('sim user email changed', { userId });
-      emitUserModified(userId, change);
+      notifyUserModified(store, webhooks, change);
+    },
+    changeUserName(userId, names) {
+      const change = changeName(store, userId, names);
+      changed();
+      log('sim user name changed', { userId });
+      notifyUserModified(store, webhooks, change);
     },
     addSubscription(input) {
       const sub: SubscriptionRec = { id: randomUUID(), ...input };
@@ -127,6 +114,18 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     },
     subscriptions: () => [...store.subscriptions.values()],
     deliveries: () => webhooks.deliveries(),
+    webhookBehaviour: () => webhooks.behaviour(),
+    setWebhookBehaviour(b) {
+      try {
+        return webhooks.setBehaviour(b);
+      } catch (e) {
+        throw badRequest('ERROR_VALIDATION', (e as Error).message);
+      }
+    },
+    releaseWebhooks: (order) => webhooks.release(order),
+    redeliverWebhook(notificationId) {
+      if (!webhooks.redeliver(notificationId)) throw notFound('ERROR_NOT_FOUND', `notification_id: no delivery ${notificationId}`);
+    },
   };
   registerAdminRoutes(app, handle);
 
