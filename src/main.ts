@@ -42,6 +42,8 @@ import { generateSnapshot } from './source/synthetic/generate.js';
 import { createSqlServerSource } from './source/sqlserver/index.js';
 import { startSimulator } from './sim/index.js';
 import { startWebhookService } from './webhook/service.js';
+import { sendTestEvent } from './webhook/test-event.js';
+import { webhookCommand } from './cli/webhook.js';
 
 type Action<O> = (options: O) => Promise<CommandResult>;
 
@@ -269,6 +271,13 @@ export function buildProgram(): Command {
     packageRoot,
     defaultConfigPath: defaultConfigPath(),
   });
+  program.addCommand(
+    webhookCommand((flags) => {
+      // Only the webhook secrets are read: an admin can check the listener without the Connect or SQL credentials.
+      const config = loadConfig({ secrets: { only: ['webhooks.secret', 'webhooks.previousSecret'] }, ...(flags.config === undefined ? {} : { path: flags.config }) });
+      return sendTestEvent(config.webhooks, flags.url === undefined ? {} : { url: flags.url });
+    }, runAction),
+  );
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));

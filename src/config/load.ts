@@ -29,8 +29,9 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 /**
  * `skip` leaves secrets unread (a placeholder takes their place): for commands that only read local
  * files, such as `journal` and `status`, which an admin must be able to run without the secrets.
+ * `{only: [keys]}` reads just those (`webhook test` needs the webhook secret, not the SQL password).
  */
-export type SecretsMode = 'resolve' | 'skip';
+export type SecretsMode = 'resolve' | 'skip' | { readonly only: readonly string[] };
 
 /** Long enough for every secret's length rule, so a config valid with secrets stays valid without. */
 const UNREAD_SECRET = '(secret not read by this command)';
@@ -96,7 +97,7 @@ function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string, mode
     const key = path.join('.');
     const ref = secretRefSchema.safeParse(node[leaf]);
     if (!ref.success) throw new ConfigError(key, 'expected the secret as text, {env: NAME} or {file: PATH}');
-    if (mode === 'skip') {
+    if (mode === 'skip' || (typeof mode === 'object' && !mode.only.includes(key))) {
       node[leaf] = UNREAD_SECRET;
       continue;
     }
