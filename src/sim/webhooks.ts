@@ -73,7 +73,15 @@ export class WebhookDispatcher {
   private closed = false;
   private settings: DeliveryBehaviour = { duplicates: 0, hold: false };
 
+  private lastEventMs = 0;
+
   constructor(private readonly options: WebhookOptions) {}
+
+  /** Strictly increasing: two changes made within one millisecond still have an order, as they do in Connect. */
+  eventDate(): string {
+    this.lastEventMs = Math.max(Date.now(), this.lastEventMs + 1);
+    return new Date(this.lastEventMs).toISOString();
+  }
 
   behaviour(): DeliveryBehaviour {
     return { ...this.settings };
@@ -219,7 +227,7 @@ export function notifyUserModified(store: SimStore, dispatcher: WebhookDispatche
   if (change.modified.length === 0) return;
   const userId = change.user.id;
   const eventId = newEventId();
-  const eventDate = new Date().toISOString();
+  const eventDate = dispatcher.eventDate();
   const current = profile(change.user);
   for (const applicationId of change.user.applications.keys()) {
     const subs = [...store.subscriptions.values()].filter(

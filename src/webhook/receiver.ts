@@ -105,10 +105,10 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<Ru
     return forwarded === undefined ? { address } : { address, forwardedFor: forwarded };
   };
 
+  /** Journaled before it is answered: whoever sees the 401 finds it in the journal already. */
   const reject = (req: IncomingMessage, res: ServerResponse, r: Rejection): void => {
     const sender = senderOf(req);
     const at = now();
-    send(res, r.status, { error: r.message });
     logger.warn('webhook rejected', { reason: r.reason, status: r.status, sender });
     try {
       options.journal.write({ type: 'webhook.rejected', runId: `webhook-${newRunId(at)}`, level: 'warn', sender, reason: r.reason, status: r.status, message: r.message });
@@ -116,6 +116,7 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<Ru
     } catch (e) {
       logger.error('webhook rejection could not be recorded', { err: e });
     }
+    send(res, r.status, { error: r.message });
   };
 
   /** Everything a delivery must pass before it is stored; throws a Rejection naming why not. */
