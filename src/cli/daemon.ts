@@ -77,7 +77,7 @@ export function registerDaemonCommand(
   const run = wrap(async (o) => daemonCommand(await deps(o)));
   program
     .command('daemon')
-    .description('Run the delta and full schedules as a service, with health, metrics and status on localhost')
+    .description('Run the delta and full schedules as a service, with health, metrics and status on localhost, and the webhook listener when webhooks.enabled')
     .option('--config <file>', 'the config file')
     .action((o: { config?: string }) => run(o));
 }
