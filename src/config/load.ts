@@ -29,9 +29,17 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 /**
  * `skip` leaves secrets unread (a placeholder takes their place): for commands that only read local
  * files, such as `journal` and `status`, which an admin must be able to run without the secrets.
+ * `run` reads what a sync needs and leaves out the daemon's HTTP token (unset) and the webhook
+ * secrets (a placeholder): a manual `sync` on a host where only the service has them in its
+ * environment must still work.
  * `{only: [keys]}` reads just those (`webhook test` needs the webhook secret, not the SQL password).
  */
-export type SecretsMode = 'resolve' | 'skip' | { readonly only: readonly string[] };
+export type SecretsMode = 'resolve' | 'skip' | 'run' | { readonly only: readonly string[] };
+
+/** Secrets only the daemon uses. */
+const DAEMON_ONLY_SECRETS = new Set(['daemon.http.token']);
+/** Secrets only the daemon's webhook listener uses; a placeholder keeps `webhooks.enabled` valid without them. */
+const WEBHOOK_SECRETS = new Set(['webhooks.secret', 'webhooks.previousSecret']);
 
 /** Long enough for every secret's length rule, so a config valid with secrets stays valid without. */
 const UNREAD_SECRET = '(secret not read by this command)';
@@ -97,8 +105,12 @@ function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string, mode
     const key = path.join('.');
     const ref = secretRefSchema.safeParse(node[leaf]);
     if (!ref.success) throw new ConfigError(key, 'expected the secret as text, {env: NAME} or {file: PATH}');
-    if (mode === 'skip' || (typeof mode === 'object' && !mode.only.includes(key))) {
+    if (mode === 'skip' || (typeof mode === 'object' && !mode.only.includes(key)) || (mode === 'run' && WEBHOOK_SECRETS.has(key))) {
       node[leaf] = UNREAD_SECRET;
+      continue;
+    }
+    if (mode === 'run' && DAEMON_ONLY_SECRETS.has(key)) {
+      delete node[leaf];
       continue;
     }
     const value = resolveSecret(key, ref.data, env, base);
