@@ -44,6 +44,11 @@ const WEBHOOK_SECRETS = new Set(['webhooks.secret', 'webhooks.previousSecret']);
 /** Long enough for every secret's length rule, so a config valid with secrets stays valid without. */
 const UNREAD_SECRET = '(secret not read by this command)';
 
+/** The placeholder is public text: nothing may ever verify or sign with it. */
+export function isUnreadSecret(value: string | undefined): boolean {
+  return value === UNREAD_SECRET;
+}
+
 export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv; secrets?: SecretsMode } = {}): ResolvedConfig {
   const env = options.env ?? process.env;
   const configPath = resolve(options.path ?? defaultConfigPath(env));

@@ -13,6 +13,7 @@ import type { JournalEvent } from '../journal/events.js';
 import { readJournal } from '../journal/reader.js';
 import { createJournal } from '../journal/writer.js';
 import { createLogger } from '../log/logger.js';
+import { resolveConfig } from '../config/load.js';
 import { StateStore } from '../state/store.js';
 import { webhooksSchema, type WebhooksConfig } from './config.js';
 import { startWebhookReceiver } from './receiver.js';
@@ -197,6 +198,24 @@ describe('the webhook listener', () => {
     const [p] = await plain.journaled();
     expect(p).toMatchObject({ type: 'webhook.rejected' });
     expect(JSON.stringify(p)).not.toContain('198.51.100.23');
+  });
+
+  it('never listens with the placeholder a command that does not read secrets puts in their place', async () => {
+    const raw = {
+      source: { type: 'sqlserver', sqlserver: { server: 'db', database: 'VUD', auth: { type: 'sql', user: 'u', password: 'p' }, writeback: { profiles: true } } },
+      connect: { clientId: 'a', clientSecret: 'b' },
+      programs: { VB: { applicationId: 'visma-business' } },
+      webhooks: { enabled: true, port: 0, secret: { env: 'HOOK_SECRET' } },
+    };
+    // A manual sync's config: the webhook secret is not read (its variable may live only in the service's environment).
+    const config = resolveConfig(structuredClone(raw), '/etc/udb/c.yaml', {}, 'run');
+    const dir = mkdtempSync(join(tmpdir(), 'udb-receiver-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const store = StateStore.open(dir);
+    cleanup.push(() => store.close());
+    const start = startWebhookReceiver({ config: config.webhooks, inbox: store.webhooks, journal: createJournal({ dir }), logger: createLogger({ dir: null, console: 'off' }), onAccepted: () => {} });
+    await expect(start).rejects.toMatchObject({ code: 'WEBHOOK_NO_SECRET', message: expect.stringContaining('loaded without its secrets') });
+    expect(resolveConfig(structuredClone(raw), '/etc/udb/c.yaml', { HOOK_SECRET: 'real' }).webhooks.secret).toBe('real');
   });
 
   it('serves HTTPS from the configured certificate and key', async (ctx) => {

@@ -12,6 +12,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { newRunId } from '../app/sync.js';
+import { isUnreadSecret } from '../config/load.js';
 import { describeError, UdBridgeError } from '../errors.js';
 import type { Journal, WebhookRejectReason, WebhookSender } from '../journal/events.js';
 import type { Logger } from '../log/logger.js';
@@ -98,6 +99,8 @@ export async function startWebhookReceiver(options: ReceiverOptions): Promise<Ru
   const now = options.now ?? (() => new Date());
   const secrets = [config.secret, config.previousSecret].filter((s): s is string => s !== undefined);
   if (secrets.length === 0) throw new UdBridgeError('WEBHOOK_NO_SECRET', 'webhooks.secret: the listener cannot verify deliveries without a secret');
+  // A command that loaded the config without its secrets must never listen with the placeholder.
+  if (secrets.some(isUnreadSecret)) throw new UdBridgeError('WEBHOOK_NO_SECRET', 'webhooks.secret: this config was loaded without its secrets; only the daemon starts the listener');
 
   const senderOf = (req: IncomingMessage): WebhookSender => {
     const address = req.socket.remoteAddress ?? 'unknown';

@@ -22,13 +22,14 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
 
-async function until<T>(what: string, probe: () => T | undefined | false): Promise<T> {
-  for (let i = 0; i < 800; i++) {
+/** Polls until the condition holds; the bound only turns a broken receiver into a failure instead of a hang. */
+async function until<T>(what: string, probe: () => T | undefined | false, state: () => unknown = () => ''): Promise<T> {
+  for (let i = 0; i < 1500; i++) {
     const v = probe();
     if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`gave up waiting for ${what}`);
+  throw new Error(`gave up waiting for ${what}: ${JSON.stringify(state())}`);
 }
 
 describe('duplicated and reordered deliveries', () => {
@@ -49,7 +50,8 @@ describe('duplicated and reordered deliveries', () => {
     cleanup.push(() => h.close());
     await h.sync();
 
-    const app = await openApp({ configPath: h.configPath });
+    // As the daemon opens it: with the webhook secrets read (a manual sync's App does not read them).
+    const app = await openApp({ configPath: h.configPath, daemon: true });
     cleanup.push(() => app.close());
     const service = await startWebhookService({ config: app.config.webhooks, store: app.store, profiles: app.profiles, journal: app.journal, logger: app.logger });
     cleanup.push(() => service.stop());
@@ -60,8 +62,9 @@ describe('duplicated and reordered deliveries', () => {
     // Three copies of one notification: one write.
     h.sim.setWebhookBehaviour({ duplicates: 2 });
     h.sim.changeUserEmail(JOHN, 'one@example.org');
-    await until('three answered copies', () => h.sim.deliveries().filter((d) => d.state === 'delivered').length === 3);
-    await until('nothing pending', settled);
+    const states = () => h.sim.deliveries().map((d) => [d.kind, d.state, d.attempts.map((a) => a.status ?? a.error)]);
+    await until('three answered copies', () => h.sim.deliveries().filter((d) => d.state === 'delivered').length === 3, states);
+    await until('nothing pending', settled, () => app.store.webhooks.recent());
     expect(merges()).toEqual(['one@example.org']);
     expect(app.store.webhooks.stats()).toMatchObject({ applied: 1, pending: 0 });
 
@@ -70,8 +73,8 @@ describe('duplicated and reordered deliveries', () => {
     h.sim.changeUserEmail(JOHN, 'two@example.org');
     h.sim.changeUserEmail(JOHN, 'three@example.org');
     expect(h.sim.releaseWebhooks('newest-first')).toBe(2);
-    await until('both answered', () => h.sim.deliveries().filter((d) => d.state === 'delivered').length === 5);
-    await until('nothing pending', settled);
+    await until('both answered', () => h.sim.deliveries().filter((d) => d.state === 'delivered').length === 5, states);
+    await until('nothing pending', settled, () => app.store.webhooks.recent());
     expect(merges()).toEqual(['one@example.org', 'three@example.org']);
     expect(app.store.webhooks.recent(2).map((e) => [e.status, e.outcome])).toEqual([['dropped', 'older'], ['applied', 'updated: email']]);
   });

@@ -36,7 +36,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Polls a condition a bounded number of times: a broken receiver fails the test instead of hanging it. */
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, tries = 800): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, tries = 2400): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = await probe();
     if (v !== undefined && v !== false) return v;
