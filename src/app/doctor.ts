@@ -9,6 +9,7 @@ import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { readLockHolder, staleReason } from '../daemon/lock.js';
 import { ConfigError, describeError } from '../errors.js';
 import { connectChecks } from './doctor-connect.js';
+import { networkChecks } from './doctor-network.js';
 import { sourceChecks } from './doctor-source.js';
 
 export interface DoctorCheck {
@@ -42,6 +43,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   const checks: DoctorCheck[] = [{ name: 'config', ok: true, detail: `${config.configPath} is valid` }];
   checks.push(...(await guarded('source', () => sourceChecks(config.source))));
+  checks.push(...networkChecks(config));
   checks.push(...(await guarded('connect', () => connectChecks(config))));
   checks.push(...folderChecks(config));
   checks.push(lockCheck(config.paths.data, options.lockStaleAfterMs, options.now ?? (() => new Date())));

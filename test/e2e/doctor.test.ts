@@ -76,6 +76,7 @@ describe('ud-bridge doctor', () => {
       'PASS  view ud_bridge.Users',
       'PASS  view ud_bridge.RoleAssignments',
       'PASS  view ud_bridge.UserEntitlements',
+      'PASS  connect route',
       'PASS  connect token',
       'PASS  connect scopes',
       'PASS  connect parent tenant',
@@ -86,7 +87,7 @@ describe('ud-bridge doctor', () => {
       'PASS  folder logs',
       'PASS  folder journal',
       'PASS  run lock',
-      'All 21 checks passed.',
+      'All 22 checks passed.',
     ]);
   });
 
