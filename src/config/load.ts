@@ -82,7 +82,8 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const caFile = config.connect.caFile === undefined ? undefined : abs(config.connect.caFile);
   // Commands that only read local files never connect: a proxy variable they cannot use is not theirs to refuse.
-  const network = secrets === 'skip' ? DIRECT : networkSettings(config.connect, env, caFile ?? null);
+  // Nor does one that reads only some secrets (`webhook test` talks to our own listener, not to Connect).
+  const network = secrets === 'skip' || typeof secrets === 'object' ? DIRECT : networkSettings(config.connect, env, caFile ?? null);
   // A password in HTTPS_PROXY never reaches a log line either.
   if (secrets !== 'skip') secretValues.push(...envProxyPasswords(env));
   const source = config.source.type === 'snapshot' ? { ...config.source, path: abs(config.source.path) } : config.source;
