@@ -109,7 +109,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       });
       closers.push(() => sim.close());
       embeddedConnectUrl = sim.url;
-      apiBaseUrl = `${sim.url}/v1.0`;
+      apiBaseUrl = sim.url;
       tokenUrl = `${sim.url}/connect/token`;
     }
     const connect = createConnectClient({
@@ -151,6 +151,8 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       gatePolicy: config.policy.destructive,
       anomalyPolicy: config.policy.anomaly,
       parentTenantExternalId: config.connect.parentTenantExternalId,
+      newTenant: { businessUnitName: config.connect.businessUnitName },
+      newUser: { countryCode: config.userDefaults.countryCode, preferredLanguage: config.userDefaults.preferredLanguage },
       concurrency: config.apply.concurrency,
     };
     return {

@@ -1,8 +1,8 @@
 /**
  * `doctor`'s checks of Visma Connect: a token can be had, every scope ud-bridge uses is granted,
- * the customer tenant exists, and every application in the program map is known. Nothing is
- * written: the Public API has no "list applications" operation, so an application counts as known
- * when it is on the customer tenant's hierarchy or on a tenant ud-bridge has linked.
+ * the customer tenant exists, the business unit and user defaults are ones Connect accepts, and
+ * every application in the program map exists with the roles the config names in its catalog.
+ * Nothing is written.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ export async function connectChecks(config: ResolvedConfig): Promise<DoctorCheck
   // The same in-process simulator a run would start, so the embedded demo is checked as it runs.
   const sim = await startSimulator({ port: 0, statePath: c.embedded.statePath, ...(c.embedded.seed ? { seed: c.embedded.seed } : {}) });
   try {
-    return await checksAgainst(config, { apiBaseUrl: `${sim.url}/v1.0`, tokenUrl: `${sim.url}/connect/token` });
+    return await checksAgainst(config, { apiBaseUrl: sim.url, tokenUrl: `${sim.url}/connect/token` });
   } finally {
     await sim.close();
   }
@@ -106,46 +106,53 @@ async function grantedScopes(config: ResolvedConfig, at: Endpoints): Promise<Gra
 
 async function applicationChecks(config: ResolvedConfig, client: ConnectClient): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
-  /** Tenants whose hierarchy can vouch for an application, the customer tenant first. */
-  const anchors: { id: string; what: string }[] = [];
+  const guard = async (name: string, run: () => Promise<DoctorCheck | DoctorCheck[]>): Promise<void> => {
+    try {
+      const r = await run();
+      checks.push(...(Array.isArray(r) ? r : [r]));
+    } catch (e) {
+      checks.push({ name, ok: false, detail: describeError(e).message });
+    }
+  };
   const parentKey = config.connect.parentTenantExternalId;
-  try {
-    if (parentKey !== undefined) {
-      let parentId: string | undefined;
-      for await (const t of client.searchTenants({ externalId: parentKey })) {
-        if (t.ownerClientId === client.clientId && t.externalId === parentKey) parentId = t.id;
-      }
-      checks.push(
-        parentId === undefined
-          ? { name: 'connect parent tenant', ok: false, detail: `connect.parentTenantExternalId: no tenant owned by ${client.clientId} has external_id ${parentKey}` }
-          : { name: 'connect parent tenant', ok: true, detail: `${parentKey} is tenant ${parentId}` },
-      );
-      if (parentId !== undefined) anchors.push({ id: parentId, what: "the customer tenant's hierarchy" });
-    }
-    for (const id of linkedTenants(config.paths.data)) anchors.push({ id, what: `linked tenant ${id}` });
-
-    const wanted = Object.entries(config.programs);
-    const found = new Map<string, string>();
-    const seen = new Set<string>();
-    for (const anchor of anchors) {
-      if (wanted.every(([, p]) => found.has(p.applicationId))) break;
-      if (seen.has(anchor.id)) continue;
-      seen.add(anchor.id);
-      for (const a of await client.listHierarchyApplications({ tenantId: anchor.id })) {
-        seen.add(a.tenantId);
-        if (!found.has(a.applicationId)) found.set(a.applicationId, anchor.what);
-      }
-    }
-    for (const [key, p] of wanted) {
-      const where = found.get(p.applicationId);
-      checks.push(
-        where === undefined
-          ? { name: `program ${key}`, ok: false, detail: `unknown application: not on the customer tenant's hierarchy (${p.applicationId})` }
-          : { name: `program ${key}`, ok: true, detail: `application ${p.applicationId} found on ${where}` },
-      );
-    }
-  } catch (e) {
-    checks.push({ name: 'connect applications', ok: false, detail: describeError(e).message });
+  if (parentKey !== undefined) {
+    await guard('connect parent tenant', async () => {
+      const parent = (await client.listOwnTenants()).find((t) => t.externalId === parentKey);
+      return parent === undefined
+        ? { name: 'connect parent tenant', ok: false, detail: `connect.parentTenantExternalId: no tenant owned by ${client.clientId} has external_id ${parentKey}` }
+        : { name: 'connect parent tenant', ok: true, detail: `${parentKey} is tenant ${parent.id}` };
+    });
+  }
+  await guard('connect business unit', async () => {
+    const units = await client.listBusinessUnits();
+    const want = config.connect.businessUnitName;
+    if (want === undefined) return { name: 'connect business unit', ok: false, detail: `connect.businessUnitName: not set; Add tenant requires one of ${units.join(', ')}` };
+    return units.includes(want)
+      ? { name: 'connect business unit', ok: true, detail: `${want} is a Visma business unit` }
+      : { name: 'connect business unit', ok: false, detail: `connect.businessUnitName: ${JSON.stringify(want)} is not one of ${units.join(', ')}` };
+  });
+  await guard('connect user defaults', async () => {
+    const [countries, languages] = await Promise.all([client.listCountries(), client.listLanguages()]);
+    const problems: string[] = [];
+    const country = config.userDefaults.countryCode;
+    if (country !== undefined && !countries.some((c) => c.iso2Code === country)) problems.push(`userDefaults.countryCode: ${country} is not a country Connect accepts`);
+    const language = config.userDefaults.preferredLanguage;
+    if (!languages.some((l) => l.code === language || language.startsWith(`${l.code}-`))) problems.push(`userDefaults.preferredLanguage: ${language} is not a language Connect accepts`);
+    return problems.length === 0
+      ? { name: 'connect user defaults', ok: true, detail: `country ${country ?? '(from each VUD row)'}, language ${language}` }
+      : { name: 'connect user defaults', ok: false, detail: problems.join('; ') };
+  });
+  for (const [key, p] of Object.entries(config.programs)) {
+    await guard(`program ${key}`, async () => {
+      const app = await client.getApplication({ applicationId: p.applicationId });
+      const catalog = await client.listApplicationRoles({ applicationId: p.applicationId });
+      const name = `program ${key}`;
+      if (p.roles === undefined) return { name, ok: true, detail: `application ${p.applicationId} (${app.name ?? 'no name'}) has ${catalog.length} roles; programs.${key}.roles is not set, so roles are not checked before a call` };
+      const unknown = p.roles.filter((r) => !catalog.includes(r));
+      const unused = catalog.filter((r) => !p.roles!.includes(r));
+      if (unknown.length > 0) return { name, ok: false, detail: `programs.${key}.roles: not in the catalog of ${p.applicationId}: ${unknown.join(', ')}` };
+      return { name, ok: true, detail: `application ${p.applicationId} (${app.name ?? 'no name'}): every configured role is in its catalog${unused.length ? `; the catalog also has ${unused.join(', ')}` : ''}` };
+    });
   }
   return checks;
 }

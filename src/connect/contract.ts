@@ -130,6 +130,17 @@ function coerce(value: string, schema: Json): unknown {
   return value;
 }
 
+let shipped: Contract | undefined;
+
+/**
+ * The document shipped with the package, loaded once: it is read-only data, and compiling its
+ * validators for every client and simulator would cost more than every call they make.
+ */
+export function defaultContract(): Contract {
+  shipped ??= loadContract();
+  return shipped;
+}
+
 export function loadContract(path: string = contractPath()): Contract {
   const document = parse(readFileSync(path, 'utf8')) as Json;
   const common = (document['x-udb-common-errors'] ?? {}) as Record<string, unknown>;

@@ -7,6 +7,7 @@ import type { SimDump, SimSeed } from './seed.js';
 import type { SubscriptionRec } from './store.js';
 import type { FaultSettings, RateLimitSettings, SimCounters } from './types.js';
 import type { DeliveryRecord } from './webhooks.js';
+import type { ContractViolation } from './contract-check.js';
 
 export interface AdminTarget {
   dump(): SimDump;
@@ -22,6 +23,8 @@ export interface AdminTarget {
   addSubscription(input: Omit<SubscriptionRec, 'id'>): SubscriptionRec;
   subscriptions(): SubscriptionRec[];
   deliveries(): DeliveryRecord[];
+  contractViolations(): ContractViolation[];
+  setOldShape(on: boolean): void;
 }
 
 const subscriptionSchema = z.strictObject({
@@ -32,13 +35,14 @@ const subscriptionSchema = z.strictObject({
 });
 const rateLimitSchema = z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().min(1).optional() }).nullable();
 const emailSchema = z.strictObject({ email: z.string() });
+const oldShapeSchema = z.strictObject({ enabled: z.boolean() });
 
 async function run(reply: FastifyReply, action: () => { status: number; body?: unknown }): Promise<FastifyReply> {
   try {
     const r = action();
     return await (r.body === undefined ? reply.code(r.status).send() : reply.code(r.status).send(r.body));
   } catch (e) {
-    if (e instanceof SimApiError) return reply.code(e.status).send(e.body());
+    if (e instanceof SimApiError) return reply.code(e.status).send(e.adminBody());
     if (e instanceof Error && 'code' in e && e.code === 'SIM_SEED_INVALID') {
       return reply.code(400).send({ error_code: 'ERROR_VALIDATION', error_message: e.message });
     }
@@ -96,5 +100,12 @@ export function registerAdminRoutes(app: FastifyInstance, sim: AdminTarget): voi
     }),
   );
   app.get('/_sim/subscriptions', (_req, reply) => run(reply, () => ({ status: 200, body: { subscriptions: sim.subscriptions() } })));
+  app.get('/_sim/contract-violations', (_req, reply) => run(reply, () => ({ status: 200, body: { violations: sim.contractViolations() } })));
+  app.put('/_sim/old-shape', (req, reply) =>
+    run(reply, () => {
+      sim.setOldShape(parseBody(oldShapeSchema, req.body).enabled);
+      return { status: 204 };
+    }),
+  );
   app.get('/_sim/webhook-deliveries', (_req, reply) => run(reply, () => ({ status: 200, body: { deliveries: sim.deliveries() } })));
 }
