@@ -78,7 +78,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     source: { type: 'snapshot', path: directoryPath },
     connect: {
       mode: 'remote',
-      apiBaseUrl: `${sim.url}/v1.0`,
+      apiBaseUrl: sim.url,
       tokenUrl: `${sim.url}/connect/token`,
       clientId: 'ud-bridge',
       clientSecret: 'local-dev-secret',

@@ -21,11 +21,11 @@ describe('tenants', () => {
   const acme = { organization_name: 'Acme AS', organization_number: '923609016', country_code: 'NO', external_id: 'acme' };
 
   it('adds a tenant owned by the caller under an existing parent', async () => {
-    const r = await ud.post('/tenants', { ...acme, parent_tenant_id: customerTenant, city: 'Oslo' });
+    const r = await ud.post('/tenants', { ...acme, parent_id: customerTenant, city: 'Oslo' });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ ...acme, owner_client_id: 'ud-bridge', parent_tenant_id: customerTenant, city: 'Oslo' });
+    expect(r.body).toMatchObject({ ...acme, application_id: 'ud-bridge', parent_id: customerTenant, city: 'Oslo' });
     expect((await ud.get(`/tenants/${r.body.id}`)).body.external_id).toBe('acme');
-    const badParent = await ud.post('/tenants', { ...acme, external_id: 'acme-2', parent_tenant_id: 'nope' });
+    const badParent = await ud.post('/tenants', { ...acme, external_id: 'acme-2', parent_id: 'nope' });
     expect([badParent.status, badParent.body.error_code]).toEqual([400, 'ERROR_INVALID_PARENT_TENANT']);
   });
 
@@ -180,7 +180,7 @@ describe('tenants', () => {
     });
 
     it("reads other owners' tenants (tenant:read) but never writes them", async () => {
-      expect((await ud.get(`/tenants/${otherTenant}`)).body.owner_client_id).toBe('other-app');
+      expect((await ud.get(`/tenants/${otherTenant}`)).body.application_id).toBe('other-app');
       expect((await ud.delete(path(otherTenant, 'other-app'))).body.error_code).toBe('ERROR_NOT_TENANT_OWNER');
     });
   });

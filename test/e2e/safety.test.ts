@@ -166,7 +166,7 @@ describe('write-ahead intents', () => {
 
     const r = await h.sync();
     expect(r.summary.status).toBe('succeeded');
-    expect(h.sim.dump().tenants.filter((t) => t.external_id === 'C300' && t.owner_client_id === 'ud-bridge').map((t) => t.id)).toEqual([created.id]);
+    expect(h.sim.dump().tenants.filter((t) => t.external_id === 'C300' && t.application_id === 'ud-bridge').map((t) => t.id)).toEqual([created.id]);
     expect(opsOf(r).filter((o) => o.startsWith('tenant.'))).toEqual(['tenant.app.add C300/visma-business']);
     const resolved = (await journal(h)).find((e) => e.type === 'op.skipped' && e.runId === r.summary.runId);
     expect((resolved as { reason: string }).reason).toMatch(/earlier run \(crashed-run\) stopped during this call; resolved: tenant .* exists; linked/);
