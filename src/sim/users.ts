@@ -38,6 +38,11 @@ function userListItem(u: UserRec): Record<string, unknown> {
   });
 }
 
+/** In Connect an application is its OAuth client: a seeded client is an application too. */
+function isApplication(store: SimStore, id: string): boolean {
+  return store.applications.has(id) || store.clients.has(id);
+}
+
 export function requireUser(store: SimStore, userId: string, code = 'ERROR_USER_NOT_EXIST'): UserRec {
   const u = store.users.get(userId);
   if (!u) throw notFound(code, `user_id: no user ${userId}`);
@@ -129,7 +134,7 @@ export function getUsersByApplicationIdAndExternalId(ctx: OpContext): SimReply {
   const { store } = ctx;
   const applicationId = String(ctx.query.application_id);
   const externalId = String(ctx.query.external_id);
-  if (!store.applications.has(applicationId)) throw badRequest('ERROR_INVALID_APPLICATIONID', `application_id: no application ${applicationId}`);
+  if (!isApplication(store, applicationId)) throw badRequest('ERROR_INVALID_APPLICATIONID', `application_id: no application ${applicationId}`);
   const carriers = sortedBySeq([...store.userIdsLinkedTo(applicationId)].map((id) => store.users.get(id)!)).filter((u) => u.applications.get(applicationId) === externalId);
   return listReply(carriers.map(userJson));
 }
@@ -138,7 +143,7 @@ export function addRemoveExternalIdForApplication(ctx: OpContext): SimReply {
   const { store, client } = ctx;
   const u = requireUser(store, ctx.params.user_id!);
   const applicationId = ctx.params.application_id!;
-  if (!store.applications.has(applicationId)) throw notFound('ERROR_APPLICATION_NOT_EXIST', `application_id: no application ${applicationId}`);
+  if (!isApplication(store, applicationId)) throw notFound('ERROR_APPLICATION_NOT_EXIST', `application_id: no application ${applicationId}`);
   if (applicationId !== client.clientId) throw unauthorized('ERROR_UNAUTHORIZED_CLIENT', `application_id: ${client.clientId} may not change the external id of ${applicationId}`);
   if (!u.applications.has(applicationId)) throw conflict('ERROR_USER_UNLINKED_FROM_APPLICATION', `user ${u.id}: not linked to ${applicationId}`);
   const [op] = ctx.body as Array<{ op: 'add' | 'remove'; value?: string }>;
