@@ -1,5 +1,5 @@
 /**
- * The shapes the first ud-bridge simulator invented (application_id, parent_id, status on
+ * The shapes the first ud-bridge simulator invented (owner_client_id, parent_tenant_id, status on
  * applications, wrapped lists, 200 with an empty list instead of 204). A simulator switched to
  * them (`oldShape` option, PUT /_sim/old-shape) answers like a Connect that is not the one the
  * contract describes, which is what `doctor --contract` must find and name field by field.
@@ -9,7 +9,7 @@ import type { OperationId } from '../connect/contract.js';
 function oldTenant(t: unknown): unknown {
   if (typeof t !== 'object' || t === null) return t;
   const { application_id, parent_id, ...rest } = t as Record<string, unknown>;
-  return { ...rest, application_id: application_id, parent_id: parent_id ?? null };
+  return { ...rest, owner_client_id: application_id, parent_tenant_id: parent_id ?? null };
 }
 
 export function oldShape(id: OperationId, status: number, body: unknown): unknown {
