@@ -51,12 +51,12 @@ const failed = (r: DoctorReport) => r.checks.filter((c) => !c.ok).map((c) => c.n
 const service = (configPath: string | undefined) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS });
 
 describe('ud-bridge doctor', () => {
-  it('passes every check once the sample is synced; before that, only the programs are unverifiable', async () => {
+  it('passes every check, before a sync and after it, and writes nothing to Connect', async () => {
     const { h } = await setup();
-    // A fresh customer tenant has no application yet, and the API has no list of applications.
+    // The applications and their role catalogs are read from Connect itself (GET /v1.0/applications/{id}[/roles]).
     const before = await service(h.configPath);
-    expect(failed(before)).toEqual(['program VB', 'program VDC', 'program VR']);
-    expect(check(before, 'program VB')?.detail).toBe("unknown application: not on the customer tenant's hierarchy (visma-business)");
+    expect(failed(before)).toEqual([]);
+    expect(check(before, 'program VB')?.detail).toMatch(/^application visma-business \(Visma Business\): every configured role is in its catalog/);
     expect(h.writes()).toEqual({});
 
     expect((await h.sync()).summary.status).toBe('succeeded');
@@ -79,6 +79,8 @@ describe('ud-bridge doctor', () => {
       'PASS  connect token',
       'PASS  connect scopes',
       'PASS  connect parent tenant',
+      'PASS  connect business unit',
+      'PASS  connect user defaults',
       'PASS  program VB',
       'PASS  program VDC',
       'PASS  program VR',
@@ -86,7 +88,7 @@ describe('ud-bridge doctor', () => {
       'PASS  folder logs',
       'PASS  folder journal',
       'PASS  run lock',
-      'All 21 checks passed.',
+      'All 23 checks passed.',
     ]);
   });
 
@@ -152,7 +154,7 @@ describe('ud-bridge doctor', () => {
 
   it('a client without a scope fails the scope check naming the scope', async () => {
     const seed = JSON.parse(readFileSync(join(ROOT, 'config', 'sim-seed.json'), 'utf8')) as SimSeed & { clients: { client_id: string; scopes?: string[] }[] };
-    const missing = 'publicapi:user:allowemailchange';
+    const missing = 'publicapi:tenant:application:delete';
     seed.clients.find((c) => c.client_id === 'ud-bridge')!.scopes = CONNECT_SCOPES.filter((s) => s !== missing);
     const { h } = await setup({ harness: { sim: { seed } } });
     const r = await service(h.configPath);
