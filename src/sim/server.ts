@@ -177,7 +177,7 @@ function registerOperation(app: FastifyInstance, core: SimCore, op: ContractOper
         const limit = core.limiter.take(`client:${client.clientId}`);
         if (limit) void reply.headers(limit.headers);
         if (limit && !limit.allowed) throw new SimApiError(429, 'ERROR_RATE_LIMITED', `client ${client.clientId}: rate limit exceeded`);
-        const faultPlan = core.faults.plan();
+        const faultPlan = core.faults.plan(op.id);
         if (faultPlan.delayMs > 0) await sleep(faultPlan.delayMs);
         if (faultPlan.rateLimited) {
           void reply.header('retry-after', '1');

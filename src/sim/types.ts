@@ -22,6 +22,8 @@ export interface FaultSettings {
   /** Chance the socket is destroyed without an answer. */
   dropRate?: number;
   dropPhase?: FaultPhase;
+  /** Only these contract operations meet faults; absent: every operation. */
+  operations?: string[];
 }
 
 export interface RateLimitSettings {
