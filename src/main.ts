@@ -260,7 +260,7 @@ export function buildProgram(): Command {
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
-  program.addCommand(doctorCommand((configPath) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
+  program.addCommand(doctorCommand((configPath, o) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), ...(o?.contract ? { contract: o.contract } : {}), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
   return program;
 }
 

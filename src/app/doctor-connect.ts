@@ -14,7 +14,7 @@ import { createTokenCache } from '../connect/token-cache.js';
 import { describeError } from '../errors.js';
 import { startSimulator } from '../sim/index.js';
 import { StateStore } from '../state/store.js';
-import type { DoctorCheck } from './doctor.js';
+import type { DoctorCheck } from './doctor-check.js';
 
 interface Endpoints {
   readonly apiBaseUrl: string;
