@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCommand } from './cli/generate.js';
 import { simCommand } from './cli/sim.js';
-import { syncCommand } from './cli/sync.js';
+import { syncCommand, type SyncServiceOptions } from './cli/sync.js';
 import { applyCommand, approveCommand } from './cli/approve.js';
+import { approveRequest } from './app/approve.js';
 import { journalCommand } from './cli/journal.js';
 import { doctorCommand } from './cli/doctor.js';
 import { runDoctor } from './app/doctor.js';
@@ -26,6 +27,8 @@ import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
 import { runSync } from './app/sync.js';
+import { explainObject } from './app/explain.js';
+import { explainCommand } from './cli/explain.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
 import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './connect/client.js';
 import { withNetworkLog } from './connect/log-observer.js';
@@ -76,8 +79,9 @@ function buildSource(config: ResolvedConfig, logger: Logger): { source: Director
 }
 
 /** Builds everything one command needs from the config; the caller closes it. */
-export async function openApp(options: { configPath?: string; observer?: ConnectObserver } = {}): Promise<App> {
-  const config = loadConfig(options.configPath === undefined ? {} : { path: options.configPath });
+export async function openApp(options: { configPath?: string; observer?: ConnectObserver; daemon?: boolean } = {}): Promise<App> {
+  // Only the daemon serves HTTP: any other command runs without the daemon's token in its environment.
+  const config = loadConfig({ secrets: options.daemon === true ? 'resolve' : 'run', ...(options.configPath === undefined ? {} : { path: options.configPath }) });
   const logger = createLogger({
     dir: config.logging.dir,
     level: config.logging.level,
@@ -165,6 +169,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       connect,
       embeddedConnectUrl,
       sync: (request: RunRequest) => runSync(deps, request),
+      explain: (ref) => explainObject({ ...deps, journalDir: config.paths.journal }, ref),
       close,
     };
   } catch (e) {
@@ -173,14 +178,37 @@ export async function openApp(options: { configPath?: string; observer?: Connect
   }
 }
 
-/** One run under the cross-process run lock, for `sync` (the daemon takes the same lock per run). */
-async function syncOnce(configPath: string | undefined, request: RunRequest | ((store: StateStore) => RunRequest)) {
-  const app = await openApp(configPath === undefined ? {} : { configPath });
+/**
+ * One run under the cross-process run lock, for `sync`, `approve` and `apply` (the daemon takes the
+ * same lock per run). It counts the Connect calls the run made, so the summary can say when a delta
+ * run trusted the local state, and feeds them to the progress view while Connect is being read.
+ */
+async function syncOnce(configPath: string | undefined, request: RunRequest | ((store: StateStore) => RunRequest), options: SyncServiceOptions = {}) {
+  let calls = 0;
+  let readingConnect = false;
+  const onProgress = options.onProgress;
+  const app = await openApp({
+    ...(configPath === undefined ? {} : { configPath }),
+    observer: {
+      onResponse: () => {
+        calls++;
+        if (readingConnect) onProgress?.({ phase: 'connect', step: 'calls', calls });
+      },
+    },
+  });
   try {
     const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
     try {
-      const result = await app.sync(typeof request === 'function' ? request(app.store) : request);
-      return { ...result, journalPath: app.journal.path };
+      const base = typeof request === 'function' ? request(app.store) : request;
+      const watched: RunRequest = onProgress === undefined ? base : {
+        ...base,
+        onProgress: (p) => {
+          if (p.phase === 'connect') readingConnect = p.step !== 'end';
+          onProgress(p);
+        },
+      };
+      const result = await app.sync(watched);
+      return { ...result, journalPath: app.journal.path, connectCalls: calls };
     } finally {
       lock.release();
     }
@@ -202,6 +230,7 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
   const metrics = new DaemonMetrics();
   const app = await openApp({
     ...(options.config === undefined ? {} : { configPath: options.config }),
+    daemon: true,
     observer: {
       onResponse: (e) => metrics.observeConnectCall(e.operation, e.status, e.durationMs),
       onRateLimited: (e) => metrics.recordRateLimited(e.operation),
@@ -214,6 +243,12 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     logger: app.logger,
     metrics,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
+    statusPage: {
+      journalDir: app.config.paths.journal,
+      heldOps: () => app.store.heldOps(),
+      explain: (ref) => app.explain(ref),
+      approveRequest: (runId) => approveRequest(app.store, runId),
+    },
     runOnce: async (request) => {
       const { summary, results } = await app.sync(request);
       for (const r of results) metrics.recordOp(r.op.kind, r.outcome);
@@ -257,6 +292,16 @@ export function buildProgram(): Command {
     packageRoot,
     defaultConfigPath: defaultConfigPath(),
   });
+  program.addCommand(
+    explainCommand(async (configPath, ref) => {
+      const app = await openApp(configPath === undefined ? {} : { configPath });
+      try {
+        return await app.explain(ref);
+      } finally {
+        await app.close();
+      }
+    }, runAction),
+  );
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));

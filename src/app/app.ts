@@ -10,6 +10,8 @@ import type { JournalWriter } from '../journal/writer.js';
 import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
 import type { SyncResult } from './sync.js';
+import type { ExplainReport } from './explain.js';
+import type { ObjectRef } from '../plan/explain.js';
 
 export interface App {
   readonly config: ResolvedConfig;
@@ -22,6 +24,8 @@ export interface App {
   /** The in-process simulator's URL when connect.mode is embedded. */
   readonly embeddedConnectUrl: string | null;
   sync(request: RunRequest): Promise<SyncResult>;
+  /** Why a user or company is as it is in Connect, and what the next run would change for it. */
+  explain(ref: ObjectRef): Promise<ExplainReport>;
   close(): Promise<void>;
 }
 

@@ -9,7 +9,7 @@ import type { DesiredState, ObservedState } from '../domain/desired.js';
 import type { DirectorySnapshot, DirectorySource, DirectoryWriteback } from '../domain/snapshot.js';
 import type { Op, Plan } from '../domain/plan.js';
 import { OP_KINDS, targetKey } from '../domain/plan.js';
-import type { KindCounts, RunMode, RunRequest, RunStatus, RunSummary } from '../domain/run.js';
+import type { KindCounts, RunMode, RunProgress, RunRequest, RunStatus, RunSummary } from '../domain/run.js';
 import { describeError, SourceError, UdBridgeError } from '../errors.js';
 import type { EntityRef, Journal } from '../journal/events.js';
 import type { Logger } from '../log/logger.js';
@@ -48,6 +48,34 @@ export interface SyncResult {
   readonly summary: RunSummary;
   readonly plan: Plan | null;
   readonly results: readonly OpResult[];
+  /** Users and companies of the directory that get nothing in Connect, and why (empty when the run stopped before projecting). */
+  readonly skipped: readonly SkippedObject[];
+}
+
+export interface SkippedObject {
+  readonly entity: { readonly type: 'user' | 'company'; readonly key: string };
+  readonly reason: string;
+}
+
+/** Everything project() left out on purpose: deactivated, out of scope, no role in scope. */
+export function skippedObjects(desired: DesiredState): SkippedObject[] {
+  return [
+    ...Object.entries(desired.excludedCompanies).map(([key, reason]) => ({ entity: { type: 'company' as const, key }, reason })),
+    ...Object.entries(desired.excludedUsers).map(([key, reason]) => ({ entity: { type: 'user' as const, key }, reason })),
+  ];
+}
+
+/** A progress listener that throws must not break the run it watches. */
+function progressOf(request: RunRequest): (p: RunProgress) => void {
+  const listener = request.onProgress;
+  if (listener === undefined) return () => {};
+  return (p) => {
+    try {
+      listener(p);
+    } catch {
+      // the run goes on: progress is for the eye only
+    }
+  };
 }
 
 export function newRunId(now: Date): string {
@@ -72,6 +100,8 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   log.info('run started', { mode, trigger: request.trigger, dryRun: request.dryRun, source: deps.source.name });
 
   let sourceCounts: Record<string, number> = {};
+  let skipped: SkippedObject[] = [];
+  const progress = progressOf(request);
   const finish = (status: RunStatus, planned: Plan | null, results: readonly OpResult[], error?: { code: string; message: string }): SyncResult => {
     const finishedAt = now();
     const summary: RunSummary = {
@@ -90,7 +120,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     if (!request.dryRun) deps.store.recordRun(summary);
     deps.journal.write({ type: 'run.finished', runId, level: status === 'failed' || status === 'partial' ? 'error' : status === 'succeeded' ? 'info' : 'warn', status, durationMs: summary.durationMs, counts: summary.counts, ...(error ? { error } : {}) });
     log.info('run finished', { status, durationMs: summary.durationMs });
-    return { summary, plan: planned, results };
+    return { summary, plan: planned, results, skipped };
   };
 
   let snapshot: DirectorySnapshot;
@@ -99,6 +129,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   let observed: ObservedState;
   try {
     if (!request.dryRun) await resolveOpenIntents(deps.store, deps.connect, deps.journal, runId);
+    progress({ phase: 'source', step: 'start' });
     try {
       snapshot = await deps.source.read();
     } catch (e) {
@@ -110,6 +141,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       throw e;
     }
     sourceCounts = countSource(snapshot);
+    progress({ phase: 'source', step: 'end', counts: sourceCounts });
     const anomalies = request.acceptSourceChange ? [] : findAnomalies(sourceCounts, deps.store.lastGoodRun()?.sourceCounts, deps.anomalyPolicy);
     if (anomalies.length) {
       for (const a of anomalies) deps.journal.write({ type: 'source.anomaly', runId, level: 'error', check: a.check, message: a.message, details: a.details });
@@ -118,8 +150,11 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     }
     desired = project(snapshot, deps.mapping);
     for (const issue of [...snapshot.issues, ...desired.issues]) {
-      deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message });
+      deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message, skipped: issue.skipped ?? 'row' });
     }
+    skipped = skippedObjects(desired);
+    if (!request.dryRun) journalNewSkips(deps, runId, skipped);
+    progress({ phase: 'connect', step: 'start', mode });
     const observation = await observe(desired, deps.store.observed(), deps.connect, {
       mode,
       softMatch: deps.planPolicy.tenantSoftMatch,
@@ -138,6 +173,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       });
     }
     if (!request.dryRun) await adopt(deps, observation, runId);
+    progress({ phase: 'connect', step: 'end' });
     if (mode === 'full' && !request.dryRun) deps.store.replaceMirror(observed);
     planned = gate(makePlan(desired, observed, { ...deps.planPolicy, clientId: deps.connect.clientId }), deps.gatePolicy, deps.store.linkedCounts(), { yesDestructive: request.yesDestructive });
   } catch (e) {
@@ -148,7 +184,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   }
 
   for (const p of planned.problems) {
-    deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: p.entity, field: p.field, message: p.message });
+    deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: p.entity, field: p.field, message: p.message, skipped: p.skipped ?? 'nothing' });
   }
   for (const d of planned.drift) {
     deps.journal.write({ type: 'drift', runId, level: 'warn', entity: d.entity, field: d.field, source: d.source, connect: d.connect, message: d.message });
@@ -168,6 +204,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     }
     planned = { ...planned, ops, held: [] };
   }
+  progress({ phase: 'plan', step: 'end', ops: planned.ops.length, held: planned.held.length, skipped: skipped.length });
   if (request.dryRun) return finish(planned.held.length ? 'held' : 'succeeded', planned, []);
   if (planned.held.length) deps.store.saveHeld(runId, planned.held);
 
@@ -179,6 +216,10 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     return finish('failed', planned, [], err);
   }
 
+  const total = planned.ops.length;
+  let done = 0;
+  let failedSoFar = 0;
+  progress({ phase: 'apply', step: 'op', done, total, failed: 0 });
   const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback, newTenant: deps.newTenant, newUser: deps.newUser }, {
     concurrency: deps.concurrency,
     around: withIntent(deps.store, runId),
@@ -193,6 +234,8 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
       } else {
         deps.journal.write({ ...base, type: 'op.applied', level: 'info', outcome: r.outcome });
       }
+      if (r.outcome === 'failed') failedSoFar++;
+      progress({ phase: 'apply', step: 'op', done: ++done, total, failed: failedSoFar });
     },
   });
 
@@ -209,6 +252,21 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   const status: RunStatus = request.signal?.aborted ? 'interrupted' : failed ? 'partial' : planned.held.length ? 'held' : 'succeeded';
   await deps.journal.flush();
   return finish(status, planned, results);
+}
+
+/**
+ * Each skipped user or company is journaled once, when it starts being skipped or its reason
+ * changes, not on every delta run: `explain` says why at any time.
+ */
+function journalNewSkips(deps: SyncDeps, runId: string, skipped: readonly SkippedObject[]): void {
+  const before = deps.store.skipReasons();
+  const now: Record<string, string> = {};
+  for (const s of skipped) {
+    const key = `${s.entity.type}:${s.entity.key}`;
+    now[key] = s.reason;
+    if (before[key] !== s.reason) deps.journal.write({ type: 'source.skipped', runId, level: 'info', entity: s.entity, reason: s.reason });
+  }
+  deps.store.replaceSkipReasons(now);
 }
 
 /**
@@ -271,6 +329,8 @@ function countByKind(results: readonly OpResult[], held: Plan['held']): Record<s
   for (const r of results) {
     if (r.outcome === 'failed') get(r.op.kind).failed++;
     else if (r.outcome !== 'skipped') get(r.op.kind).applied++;
+    // Add user answered with an account that already had the email: linked, not created.
+    if (r.op.kind === 'user.create' && r.outcome === 'updated') get(r.op.kind).linked = (get(r.op.kind).linked ?? 0) + 1;
   }
   for (const h of held) get(h.op.kind).held++;
   // Keep the order of OP_KINDS so printed counts read the same every run.

@@ -7,7 +7,8 @@ import { Command } from 'commander';
 import { exitCodeFor } from '../domain/run.js';
 import type { ActionWrapper } from './generate.js';
 import type { CommandResult } from './result.js';
-import { toHuman, toJson, type SyncService } from './sync.js';
+import { withProgress, type SyncService } from './sync.js';
+import { toHuman, toJson, type RunCommand } from './run-summary.js';
 import { applyRequest, approveRequest } from '../app/approve.js';
 
 interface Flags {
@@ -15,8 +16,8 @@ interface Flags {
   readonly json?: boolean;
 }
 
-async function render(result: Awaited<ReturnType<SyncService>>, flags: Flags): Promise<CommandResult> {
-  return { exitCode: exitCodeFor(result.summary.status), json: toJson(result), human: toHuman(result), asJson: flags.json ?? false };
+async function render(result: Awaited<ReturnType<SyncService>>, flags: Flags, command: RunCommand): Promise<CommandResult> {
+  return { exitCode: exitCodeFor(result.summary.status), json: toJson(result), human: toHuman(result, command), asJson: flags.json ?? false };
 }
 
 export function approveCommand(service: SyncService, wrap: ActionWrapper): Command {
@@ -25,7 +26,9 @@ export function approveCommand(service: SyncService, wrap: ActionWrapper): Comma
     .argument('<run-id>', 'the run, as shown by `ud-bridge status` or the journal')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print one JSON object')
-    .action((runId: string, flags: Flags) => wrap(async (f: Flags) => render(await service(f.config, (store) => approveRequest(store, runId)), f))(flags));
+    .action((runId: string, flags: Flags) =>
+      wrap(async (f: Flags) => render(await withProgress(f.json, (o) => service(f.config, (store) => approveRequest(store, runId), o)), f, { name: 'approve', fromRunId: runId }))(flags),
+    );
 }
 
 export function applyCommand(service: SyncService, wrap: ActionWrapper): Command {
@@ -34,5 +37,7 @@ export function applyCommand(service: SyncService, wrap: ActionWrapper): Command
     .argument('<plan-file>', 'the saved plan')
     .option('-c, --config <file>', 'config file')
     .option('--json', 'print one JSON object')
-    .action((file: string, flags: Flags) => wrap(async (f: Flags) => render(await service(f.config, () => applyRequest(file)), f))(flags));
+    .action((file: string, flags: Flags) =>
+      wrap(async (f: Flags) => render(await withProgress(f.json, (o) => service(f.config, () => applyRequest(file), o)), f, { name: 'apply', planFile: file }))(flags),
+    );
 }

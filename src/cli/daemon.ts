@@ -8,6 +8,8 @@ import type { RunFn } from '../domain/run.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import { startDaemon, type SkippedRun } from '../daemon/daemon.js';
 import type { RouteHandler } from '../daemon/http-server.js';
+import type { StatusPageSource } from '../daemon/status-page/data.js';
+import type { RunSummary } from '../domain/run.js';
 import { acquireRunLock, readLockHolder } from '../daemon/lock.js';
 import { DaemonMetrics } from '../daemon/metrics.js';
 import type { Logger } from '../log/logger.js';
@@ -32,29 +34,71 @@ export interface DaemonCommandDeps {
   /** Hooked to the Connect client's observer and the engine's outcomes by main.ts. */
   readonly metrics?: DaemonMetrics;
   readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /** What the status page reads (journal, held ops, explain, approve). */
+  readonly statusPage?: StatusPageSource;
+  /** Where the console lines go (where it listens, each run's result): stdout by default. */
+  readonly out?: { write(text: string): unknown };
   readonly lockStaleAfterMs?: number;
   readonly handleSignals?: boolean;
   /** Releases what the run needs (state, Connect client, an embedded simulator) once the daemon stopped. */
   close(): Promise<void>;
 }
 
+/** One console line per run, whatever the log settings: what a person watching the service wants to see. */
+export function runLine(s: RunSummary): string {
+  const t = { applied: 0, failed: 0, held: 0 };
+  for (const c of Object.values(s.counts)) {
+    t.applied += c.applied;
+    t.failed += c.failed;
+    t.held += c.held;
+  }
+  const error = s.error === undefined ? '' : ` — ${s.error.code}: ${s.error.message}`;
+  return `${s.finishedAt.slice(0, 19)}Z  ${s.trigger} ${s.mode} run ${s.runId} ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s: ${t.applied} applied, ${t.failed} failed, ${t.held} held${error}`;
+}
+
 export async function daemonCommand(deps: DaemonCommandDeps): Promise<CommandResult> {
   const staleAfterMs = deps.lockStaleAfterMs ?? DEFAULT_LOCK_STALE_AFTER_MS;
+  const out = deps.out ?? process.stdout;
+  const say = (line: string) => {
+    try {
+      out.write(`${line}\n`);
+    } catch {
+      // a closed console must not stop the service
+    }
+  };
   const daemon = await startDaemon({
     config: deps.config,
-    runOnce: deps.runOnce,
+    runOnce: async (request) => {
+      const summary = await deps.runOnce(request);
+      say(runLine(summary));
+      return summary;
+    },
     logger: deps.logger,
     metrics: deps.metrics ?? new DaemonMetrics(),
     acquireLock: ({ runId }) => acquireRunLock({ dataDir: deps.dataDir, staleAfterMs, ...(runId === undefined ? {} : { runId }) }),
     readHolder: () => readLockHolder(deps.dataDir),
-    onSkipped: deps.onSkipped,
+    onSkipped: (skipped) => {
+      say(`${skipped.at.slice(0, 19)}Z  scheduled ${skipped.mode} run skipped: ${skipped.reason === 'run-in-progress' ? 'the previous run was still going' : 'another process holds the run lock'}`);
+      deps.onSkipped(skipped);
+    },
     lastRuns: () => deps.history.lastRuns(20),
     heldOpsCount: () => deps.history.heldOpsCount(),
     ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+    ...(deps.statusPage === undefined ? {} : { statusPage: deps.statusPage }),
     ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
   });
+  const next = daemon.nextRuns().map((n) => `${n.mode} ${n.cron} (${n.timezone}), next ${n.at ?? 'never'}`).join('; ');
+  if (daemon.httpUrl === null) say(`ud-bridge daemon running, pid ${process.pid}; HTTP is off (daemon.http.enabled: false)`);
+  else {
+    say(`ud-bridge daemon listening on ${daemon.httpUrl}, pid ${process.pid}`);
+    say(deps.config.http.token
+      ? `  status page: ${daemon.httpUrl}/ (log in with daemon.http.token) · metrics: ${daemon.httpUrl}/metrics · health: ${daemon.httpUrl}/healthz`
+      : `  health: ${daemon.httpUrl}/healthz · the status page and /metrics need daemon.http.token in the config`);
+  }
+  say(`  schedules: ${next}`);
   try {
     await daemon.done;
+    say('ud-bridge daemon stopped');
   } finally {
     // An embedded simulator's server would otherwise keep the process alive after a stop.
     await deps.close();
@@ -72,6 +116,6 @@ export function registerDaemonCommand(
   program
     .command('daemon')
     .description('Run the delta and full schedules as a service, with health, metrics and status on localhost')
-    .option('--config <file>', 'the config file')
+    .option('-c, --config <file>', 'the config file')
     .action((o: { config?: string }) => run(o));
 }

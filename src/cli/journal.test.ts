@@ -64,6 +64,33 @@ describe('ud-bridge journal', () => {
     expect((await run({ since: '2025-03-01T10:00:05Z' })).lines).toHaveLength(2);
   });
 
+  it('--run of a run the journal never saw fails saying so; a known run with nothing matching does not', async () => {
+    await expect(run({ run: 'r9' })).rejects.toMatchObject({ code: 'NO_SUCH_RUN', exitCode: 1, message: expect.stringContaining('there is no run r9') });
+    const known = await run({ run: 'r2', type: 'op.failed' });
+    expect(known.exitCode).toBe(0);
+    expect(known.out).toBe(`No journal events match in ${dir}.\n`);
+  });
+
+  it('a source.issue line says what it cost (the row, a role, the link, nothing); a skip says the object is not in Connect', async () => {
+    const j = createJournal({ dir, now: () => new Date('2025-03-01T11:00:00Z') });
+    j.write({ type: 'run.started', runId: 'r3', level: 'info', mode: 'full', trigger: 'manual', dryRun: false, source: 's' });
+    j.write({ type: 'source.issue', runId: 'r3', level: 'error', entity: { type: 'ud_bridge.Users', key: 'U9' }, field: 'Email', message: 'too long' });
+    j.write({ type: 'source.issue', runId: 'r3', level: 'error', entity: { type: 'user', key: 'U1' }, field: 'roles', message: 'role "Janitor" is not in the role catalog', skipped: 'role' });
+    j.write({ type: 'source.issue', runId: 'r3', level: 'error', entity: { type: 'user', key: 'U2' }, field: 'email', message: 'shared', skipped: 'link' });
+    j.write({ type: 'source.issue', runId: 'r3', level: 'error', entity: { type: 'company', key: 'C7' }, field: '(row)', message: 'unreadable', skipped: 'nothing' });
+    j.write({ type: 'source.skipped', runId: 'r3', level: 'info', entity: { type: 'user', key: 'U13' }, reason: 'user U13 is deactivated in VUD' });
+    await j.close();
+    const { lines } = await run({ run: 'r3' });
+    expect(lines.slice(1).map((l) => l.slice(l.indexOf('→')))).toEqual([
+      '→ row skipped  [run r3]',
+      '→ role skipped  [run r3]',
+      '→ not linked  [run r3]',
+      '→ nothing skipped, left as it is  [run r3]',
+      '→ not in Connect  [run r3]',
+    ]);
+    expect(lines[5]).toContain('user:U13          user U13 is deactivated in VUD');
+  });
+
   it('reports a bad line on stderr and prints the rest', async () => {
     appendFileSync(join(dir, 'journal-2025-03-01.jsonl'), 'oops\n');
     const { lines, err } = await run({});

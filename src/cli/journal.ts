@@ -5,8 +5,8 @@
  * file is reported on stderr and skipped.
  */
 import { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import type { JournalEvent, JournalLevel } from '../journal/events.js';
+import { UdBridgeError, UsageError } from '../errors.js';
+import type { JournalEvent, JournalLevel, SkippedPart } from '../journal/events.js';
 import { followJournal } from '../journal/follow.js';
 import { entityOf, LEVEL_RANK, readJournal, type BadLine, type JournalQuery } from '../journal/reader.js';
 import type { ActionWrapper } from './generate.js';
@@ -66,6 +66,16 @@ function flat(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' / ').replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
+/** What a source issue cost, as the journal line's outcome. Events written before `skipped` existed were rows. */
+const SKIPPED_OUTCOME: Readonly<Record<SkippedPart, string>> = {
+  row: 'row skipped',
+  role: 'role skipped',
+  module: 'module skipped',
+  'layout group': 'layout group skipped',
+  link: 'not linked',
+  nothing: 'nothing skipped, left as it is',
+};
+
 function describe(e: JournalEvent): { text: string; outcome: string } {
   switch (e.type) {
     case 'run.started':
@@ -78,7 +88,8 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
     case 'run.skipped':
       return { text: `${e.mode} run: ${e.reason}`, outcome: 'skipped' };
     case 'op.applied':
-      return { text: `${e.kind}: ${e.reason}`, outcome: e.outcome };
+      // Add user that found an account with the email linked it: not a new account.
+      return { text: `${e.kind}: ${e.reason}`, outcome: e.kind === 'user.create' && e.outcome === 'updated' ? 'existing account linked' : e.outcome };
     case 'op.failed':
       return { text: `${e.kind}: ${e.reason}`, outcome: `failed ${e.error.code}: ${e.error.message}` };
     case 'op.held':
@@ -86,7 +97,9 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
     case 'op.skipped':
       return { text: `${e.kind}: ${e.reason}`, outcome: 'skipped' };
     case 'source.issue':
-      return { text: `${e.field}: ${e.message}`, outcome: 'row skipped' };
+      return { text: `${e.field}: ${e.message}`, outcome: SKIPPED_OUTCOME[e.skipped ?? 'row'] };
+    case 'source.skipped':
+      return { text: e.reason, outcome: 'not in Connect' };
     case 'source.anomaly':
       return { text: `${e.check}: ${e.message}`, outcome: 'paused' };
     case 'drift':
@@ -128,6 +141,10 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
       print(e);
       count++;
     }
+    if (count === 0 && flags.run !== undefined && !(await runExists(query.dir, flags.run))) {
+      // A mistyped run id must not read as "that run did nothing".
+      throw new UdBridgeError('NO_SUCH_RUN', `journal: there is no run ${flags.run} in ${query.dir} (\`ud-bridge status\` lists the last runs)`);
+    }
     if (count === 0 && flags.json !== true) out.write(`No journal events match in ${query.dir}.\n`);
     return { exitCode: ExitCode.ok };
   }
@@ -146,6 +163,11 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
     process.off('SIGTERM', onSignal);
   }
   return { exitCode: ExitCode.ok };
+}
+
+async function runExists(dir: string, runId: string): Promise<boolean> {
+  for await (const _ of readJournal({ dir, runId })) return true;
+  return false;
 }
 
 /** `wrap` is main.ts's runAction; main.ts passes the configured journal folder. */

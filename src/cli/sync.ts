@@ -6,12 +6,14 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { SyncResult } from '../app/sync.js';
-import { entityOf } from '../app/sync.js';
-import { exitCodeFor, type RunRequest } from '../domain/run.js';
-import type { Op } from '../domain/plan.js';
+import { exitCodeFor, type RunProgress, type RunRequest } from '../domain/run.js';
 import type { StateStore } from '../state/store.js';
 import type { ActionWrapper } from './generate.js';
+import { createProgress } from './progress.js';
 import type { CommandResult } from './result.js';
+import { toHuman, toJson } from './run-summary.js';
+
+export { toHuman, toJson } from './run-summary.js';
 
 export interface SyncFlags {
   readonly config?: string;
@@ -29,7 +31,26 @@ export interface SyncFlags {
 export type SyncService = (
   configPath: string | undefined,
   request: RunRequest | ((store: StateStore) => RunRequest),
-) => Promise<SyncResult & { readonly journalPath: string }>;
+  options?: SyncServiceOptions,
+) => Promise<SyncResult & { readonly journalPath: string; readonly connectCalls?: number }>;
+
+export interface SyncServiceOptions {
+  readonly onProgress?: (progress: RunProgress) => void;
+}
+
+/**
+ * Progress on stdout for a person (a live line in a terminal, plain lines in a pipe), none with
+ * --json: the JSON document must stay the only thing printed.
+ */
+export async function withProgress<T>(json: boolean | undefined, run: (options: SyncServiceOptions) => Promise<T>, out: NodeJS.WriteStream = process.stdout): Promise<T> {
+  if (json === true) return run({});
+  const view = createProgress(out);
+  try {
+    return await run({ onProgress: view.onProgress });
+  } finally {
+    view.finish();
+  }
+}
 
 export function syncCommand(service: SyncService, wrap: ActionWrapper): Command {
   return new Command('sync')
@@ -44,12 +65,13 @@ export function syncCommand(service: SyncService, wrap: ActionWrapper): Command 
 }
 
 export async function sync(service: SyncService, flags: SyncFlags): Promise<CommandResult> {
-  const result = await service(flags.config, {
+  const request: RunRequest = {
     mode: flags.full ? 'full' : 'delta',
     trigger: 'manual',
     dryRun: flags.dryRun ?? false,
     yesDestructive: flags.yesDestructive ?? false,
-  });
+  };
+  const result = await withProgress(flags.json, (options) => service(flags.config, request, options));
   if (flags.planOut && result.plan) {
     await writeFile(flags.planOut, `${JSON.stringify({ runId: result.summary.runId, createdAt: result.summary.startedAt, plan: result.plan }, null, 2)}\n`);
   }
@@ -59,73 +81,4 @@ export async function sync(service: SyncService, flags: SyncFlags): Promise<Comm
     human: toHuman(result),
     asJson: flags.json ?? false,
   };
-}
-
-function opLine(op: Op, outcome: string) {
-  return { id: op.id, kind: op.kind, target: entityOf(op), reason: op.reason, outcome };
-}
-
-export function toJson(r: SyncResult) {
-  const { summary } = r;
-  const ops = r.results.length
-    ? r.results.map((x) => ({ ...opLine(x.op, x.outcome), ...(x.error ? { error: x.error } : {}), ...(x.skippedBecause ? { skippedBecause: x.skippedBecause } : {}) }))
-    : (r.plan?.ops ?? []).map((op) => opLine(op, summary.dryRun ? 'planned' : 'skipped'));
-  const held = (r.plan?.held ?? []).map((h) => ({ ...opLine(h.op, 'held'), gate: h.gate }));
-  return {
-    runId: summary.runId,
-    mode: summary.mode,
-    dryRun: summary.dryRun,
-    status: summary.status,
-    startedAt: summary.startedAt,
-    durationMs: summary.durationMs,
-    counts: summary.counts,
-    sourceCounts: summary.sourceCounts,
-    ops: [...ops, ...held],
-    problems: r.plan?.problems ?? [],
-    drift: r.plan?.drift ?? [],
-    ...(summary.error ? { error: summary.error } : {}),
-  };
-}
-
-export function toHuman(r: SyncResult & { readonly journalPath?: string }): string {
-  const { summary } = r;
-  const lines: string[] = [];
-  const secs = (summary.durationMs / 1000).toFixed(1);
-  lines.push(`ud-bridge sync ${summary.runId}: ${summary.mode} run${summary.dryRun ? ' (dry run)' : ''} ${summary.status} in ${secs} s`);
-  const sc = summary.sourceCounts;
-  if (sc.companies !== undefined) lines.push(`  source: ${sc.companies} companies, ${sc.users} users, ${sc.roleAssignments} role assignments, ${sc.issues ?? 0} bad rows`);
-  if (summary.error) lines.push(`  error: ${summary.error.message}`);
-
-  const planned = r.plan?.ops ?? [];
-  if (summary.dryRun) {
-    if (planned.length === 0 && !r.plan?.held.length) lines.push('  no changes: Connect already matches the directory');
-    for (const op of planned) lines.push(`  would ${op.kind} ${entityOf(op).key}: ${op.reason}`);
-  } else if (r.plan) {
-    const applied = r.results.filter((x) => x.outcome === 'created' || x.outcome === 'updated' || x.outcome === 'unchanged');
-    if (applied.length === 0 && r.results.length === 0 && !r.plan.held.length) lines.push('  no changes: Connect already matches the directory');
-    const kinds = Object.entries(summary.counts);
-    if (kinds.length) {
-      lines.push('  changes by kind:');
-      for (const [kind, c] of kinds) lines.push(`    ${kind.padEnd(28)} ${String(c.applied).padStart(4)} applied${c.failed ? `, ${c.failed} failed` : ''}${c.held ? `, ${c.held} held` : ''}`);
-    }
-    const show = (kind: string, title: string, fmt: (op: Op, outcome: string) => string) => {
-      const these = applied.filter((x) => x.op.kind === kind);
-      if (these.length) {
-        lines.push(`  ${title}:`);
-        for (const x of these) lines.push(`    ${fmt(x.op, x.outcome)}`);
-      }
-    };
-    const after = (op: Op) => (op.after ?? {}) as Record<string, unknown>;
-    show('tenant.create', 'tenants created', (op) => `${entityOf(op).key} ${String(after(op).name)}`);
-    show('tenant.link', 'tenants linked', (op) => `${entityOf(op).key} → ${String(after(op).tenantId)} (${String(after(op).match)} match)`);
-    show('user.create', 'accounts', (op, outcome) => `${entityOf(op).key} ${String(after(op).email)} (${outcome === 'created' ? 'new account' : 'existing account linked'})`);
-    show('user.roles.set', 'roles set', (op) => `${entityOf(op).key}: ${((after(op).roles as string[]) ?? []).join(', ') || '(all revoked)'}`);
-    const failures = r.results.filter((x) => x.outcome === 'failed');
-    lines.push(failures.length ? `  failures (${failures.length}):` : '  failures: none');
-    for (const f of failures) lines.push(`    ${f.op.id}: ${f.error?.message ?? ''}`);
-    if (r.plan.held.length) lines.push(`  held by the safety gate: ${r.plan.held.length} op(s) — see the journal, then \`ud-bridge approve ${summary.runId}\``);
-  }
-  if (r.plan?.problems.length) lines.push(`  objects not synced (see the journal): ${r.plan.problems.length}`);
-  if (r.journalPath) lines.push(`  journal: ${r.journalPath}`);
-  return lines.join('\n');
 }

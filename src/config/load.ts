@@ -29,8 +29,13 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 /**
  * `skip` leaves secrets unread (a placeholder takes their place): for commands that only read local
  * files, such as `journal` and `status`, which an admin must be able to run without the secrets.
+ * `run` reads what a sync needs and leaves out the daemon's HTTP token (unset): a manual `sync`
+ * on a host where only the service has that token in its environment must still work.
  */
-export type SecretsMode = 'resolve' | 'skip';
+export type SecretsMode = 'resolve' | 'skip' | 'run';
+
+/** Secrets only the daemon uses. */
+const DAEMON_ONLY_SECRETS = new Set(['daemon.http.token']);
 
 /** Long enough for every secret's length rule, so a config valid with secrets stays valid without. */
 const UNREAD_SECRET = '(secret not read by this command)';
@@ -97,6 +102,10 @@ function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string, mode
     if (!ref.success) throw new ConfigError(key, 'expected the secret as text, {env: NAME} or {file: PATH}');
     if (mode === 'skip') {
       node[leaf] = UNREAD_SECRET;
+      continue;
+    }
+    if (mode === 'run' && DAEMON_ONLY_SECRETS.has(key)) {
+      delete node[leaf];
       continue;
     }
     const value = resolveSecret(key, ref.data, env, base);

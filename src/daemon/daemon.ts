@@ -8,12 +8,14 @@
  * beside the daemon makes the daemon's next run skip, and the `sync` exits 1).
  */
 import { describeError, LockHeldError, UdBridgeError } from '../errors.js';
-import type { RunMode, RunSummary, RunFn } from '../domain/run.js';
+import type { RunMode, RunRequest, RunSummary, RunFn } from '../domain/run.js';
 import type { Logger } from '../log/logger.js';
 import type { DaemonConfig } from './config.js';
 import { startHttpServer, type NextRun, type RouteHandler, type RunningHttpServer, type StatusSnapshot } from './http-server.js';
 import type { AcquireRunLock, ReadLockHolder, RunLock } from './lock.js';
 import type { DaemonMetrics } from './metrics.js';
+import type { StatusPageSource } from './status-page/data.js';
+import { createStatusPage } from './status-page/routes.js';
 import { startScheduler, type Scheduler } from './scheduler.js';
 
 /** Why a due run did not start. The engine journals it as `run.skipped`. */
@@ -39,6 +41,8 @@ export interface DaemonDeps {
   readonly heldOpsCount?: () => number;
   /** Extra HTTP routes, e.g. { 'POST /webhooks/connect': handler }. */
   readonly routes?: Readonly<Record<string, RouteHandler>>;
+  /** What the status page (`/`, behind a login with daemon.http.token) reads; no page without it. */
+  readonly statusPage?: StatusPageSource;
   /**
    * Stop on SIGTERM/SIGINT (SIGBREAK too on Windows) and on a 'shutdown' IPC message, which is
    * how process managers on Windows ask a Node process to stop. On unless the caller owns them.
@@ -165,6 +169,32 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
     current = { mode, startedAt: runStartedAt, controller, promise };
   }
 
+  /**
+   * A run asked for now (the status page's approve), in the same slot as the scheduled ones: it
+   * refuses while a run is going here or elsewhere holds the lock, and a schedule due meanwhile is skipped.
+   */
+  async function runNow(makeRequest: () => RunRequest): Promise<RunSummary> {
+    if (stopping !== null) throw new UdBridgeError('DAEMON_STOPPING', 'the daemon is stopping; nothing new starts');
+    if (current !== null) throw new UdBridgeError('RUN_IN_PROGRESS', `a ${current.mode} run is in progress since ${current.startedAt.toISOString()}; try again when it has finished`);
+    const lock = deps.acquireLock({});
+    let release: () => void = () => undefined;
+    try {
+      const request = makeRequest();
+      const controller = new AbortController();
+      current = { mode: request.mode, startedAt: new Date(), controller, promise: new Promise<void>((r) => (release = r)) };
+      logger.info('requested run starting', { mode: request.mode, trigger: request.trigger });
+      const summary = await deps.runOnce({ ...request, signal: controller.signal });
+      metrics.recordRun(summary);
+      logger.info('requested run finished', { runId: summary.runId, trigger: request.trigger, status: summary.status, durationMs: summary.durationMs });
+      return summary;
+    } finally {
+      lock.release();
+      current = null;
+      release();
+      refreshHeldOps();
+    }
+  }
+
   const status = (): StatusSnapshot => ({
     lastRuns: deps.lastRuns(),
     nextRuns: scheduler?.nextRuns() ?? [],
@@ -174,6 +204,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
   });
 
   if (config.http.enabled) {
+    const page = deps.statusPage === undefined ? undefined : createStatusPage({ token: config.http.token, source: deps.statusPage, status, runNow, logger });
     try {
       server = await startHttpServer({
         host: config.http.host,
@@ -184,7 +215,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<DaemonHandle> {
         status,
         logger,
         startedAt,
-        ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+        routes: { ...page?.routes, ...deps.routes },
+        ...(page === undefined ? {} : { isSignedIn: page.isSignedIn }),
       });
     } catch (e) {
       throw new UdBridgeError('HTTP_LISTEN_FAILED', `daemon.http: cannot listen on ${config.http.host}:${config.http.port}: ${describeError(e).message}`, {

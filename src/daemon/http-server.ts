@@ -45,6 +45,8 @@ export interface HttpServerOptions {
   readonly routes?: Readonly<Record<string, RouteHandler>>;
   readonly maxBodyBytes?: number;
   readonly now?: () => Date;
+  /** A browser signed in to the status page may read /metrics and /status without the bearer header. */
+  readonly isSignedIn?: (req: IncomingMessage) => boolean;
 }
 
 export interface RunningHttpServer {
@@ -153,7 +155,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     if (options.token === undefined || options.token.length === 0) {
       return sendJson(res, 403, { error: `${pathname} is disabled: set daemon.http.token in the config to enable it` });
     }
-    if (!bearerMatches(req.headers.authorization, options.token)) {
+    if (!bearerMatches(req.headers.authorization, options.token) && options.isSignedIn?.(req) !== true) {
       res.setHeader('www-authenticate', 'Bearer realm="ud-bridge"');
       return sendJson(res, 401, { error: 'missing or wrong bearer token' });
     }

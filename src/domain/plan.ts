@@ -69,7 +69,7 @@ export interface Plan {
   readonly held: readonly HeldOp[];
   readonly drift: readonly Drift[];
   /** Objects the planner could not plan for (ambiguous soft match, blocked link), journaled as errors. */
-  readonly problems: readonly { readonly entity: { readonly type: string; readonly key: string }; readonly field: string; readonly message: string }[];
+  readonly problems: readonly { readonly entity: { readonly type: string; readonly key: string }; readonly field: string; readonly message: string; readonly skipped?: 'link' | 'nothing' }[];
 }
 
 export type OpOutcome = 'created' | 'updated' | 'unchanged' | 'failed' | 'held' | 'skipped';

@@ -15,7 +15,23 @@ export interface KindCounts {
   applied: number;
   failed: number;
   held: number;
+  /** Of `applied` user.create ops: an existing account that Add user linked, not a new one. */
+  linked?: number;
 }
+
+/**
+ * Where a run is, for a person watching a manual sync (src/cli/progress.ts). Reported as the run
+ * goes; a listener never changes the run.
+ */
+export type RunProgress =
+  | { readonly phase: 'source'; readonly step: 'start' }
+  | { readonly phase: 'source'; readonly step: 'end'; readonly counts: Readonly<Record<string, number>> }
+  | { readonly phase: 'connect'; readonly step: 'start'; readonly mode: RunMode }
+  /** Connect calls answered so far in this run (the composition root counts them). */
+  | { readonly phase: 'connect'; readonly step: 'calls'; readonly calls: number }
+  | { readonly phase: 'connect'; readonly step: 'end' }
+  | { readonly phase: 'plan'; readonly step: 'end'; readonly ops: number; readonly held: number; readonly skipped: number }
+  | { readonly phase: 'apply'; readonly step: 'op'; readonly done: number; readonly total: number; readonly failed: number };
 
 export interface RunRequest {
   readonly mode: RunMode;
@@ -32,6 +48,8 @@ export interface RunRequest {
    * stale are skipped and journaled. `apply`: any stale op refuses the whole saved plan.
    */
   readonly selection?: { readonly mode: 'approve' | 'apply'; readonly ops: readonly Op[]; readonly fromRunId: string };
+  /** Told where the run is (phases, ops done); a manual `sync` in a terminal draws it. */
+  readonly onProgress?: (progress: RunProgress) => void;
 }
 
 export interface RunSummary {

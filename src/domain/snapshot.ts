@@ -70,6 +70,8 @@ export interface SourceIssue {
   readonly key: string;
   readonly field: string;
   readonly message: string;
+  /** What was left out because of it; a source's bad row is the whole row. */
+  readonly skipped?: 'row' | 'role' | 'module' | 'layout group' | 'link' | 'nothing';
 }
 
 export interface DirectorySnapshot {

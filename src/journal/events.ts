@@ -7,6 +7,9 @@ import type { KindCounts, RunMode, RunStatus, RunTrigger } from '../domain/run.j
 
 export type JournalLevel = 'info' | 'warn' | 'error';
 
+/** What a source issue cost: the whole row, one role (module, layout group), the email link, or nothing. */
+export type SkippedPart = 'row' | 'role' | 'module' | 'layout group' | 'link' | 'nothing';
+
 /** What an op or event is about: `user:U042`, `company:C100`, `companyProgram:C100/VB`… */
 export interface EntityRef {
   readonly type: string;
@@ -29,7 +32,9 @@ export type JournalEvent =
   | (Base & { readonly type: 'op.failed'; readonly opId: string; readonly kind: string; readonly entity: EntityRef; readonly reason: string; readonly error: { code: string; message: string } })
   | (Base & { readonly type: 'op.held'; readonly opId: string; readonly kind: string; readonly entity: EntityRef; readonly reason: string; readonly gate: string })
   | (Base & { readonly type: 'op.skipped'; readonly opId: string; readonly kind: string; readonly entity: EntityRef; readonly reason: string })
-  | (Base & { readonly type: 'source.issue'; readonly entity: EntityRef; readonly field: string; readonly message: string })
+  | (Base & { readonly type: 'source.issue'; readonly entity: EntityRef; readonly field: string; readonly message: string; readonly skipped?: SkippedPart })
+  /** A user or company in VUD that gets nothing in Connect, and why; journaled when that starts or its reason changes. */
+  | (Base & { readonly type: 'source.skipped'; readonly entity: EntityRef; readonly reason: string })
   | (Base & { readonly type: 'source.anomaly'; readonly check: string; readonly message: string; readonly details: Readonly<Record<string, unknown>> })
   | (Base & { readonly type: 'drift'; readonly entity: EntityRef; readonly field: string; readonly source: unknown; readonly connect: unknown; readonly message: string })
   | (Base & { readonly type: 'webhook.applied'; readonly entity: EntityRef; readonly event: string; readonly notificationId: string; readonly message: string });

@@ -150,6 +150,7 @@ function planNewTenant(b: PlanBuilder, t: DesiredTenant, candidates: { hard: rea
     });
   } else if (soft.length > 1) {
     b.problems.push({
+      skipped: 'link',
       entity: { type: 'company', key: t.companyKey },
       field: 'organizationNumber',
       message: `${soft.length} tenants have country ${t.countryCode} and organisation number ${t.organizationNumber} (${soft.map((s) => s.tenantId).join(', ')}); not linking or creating until one of them has external_id ${t.companyKey}`,
@@ -262,7 +263,7 @@ function planUser(b: PlanBuilder, u: DesiredUser, acc: ObservedAccount | undefin
 
   if (!acc) {
     if (u.linkBlocked) {
-      b.problems.push({ entity: { type: 'user', key: u.userKey }, field: 'email', message: `not linked: ${u.linkBlocked}` });
+      b.problems.push({ entity: { type: 'user', key: u.userKey }, field: 'email', message: `not linked: ${u.linkBlocked}`, skipped: 'link' });
       return;
     }
     userOp = b.add('user.create', target, {

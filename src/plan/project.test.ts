@@ -42,7 +42,7 @@ describe('project()', () => {
   it('makes a tenant of every active in-scope company with its mapped applications only', () => {
     const d = project(snapshot(), mapping);
     expect(d.tenants.map((t) => [t.companyKey, t.applications])).toEqual([['C1', ['visma-business', 'visma-reporting']], ['C2', ['visma-business']]]);
-    expect(d.excludedCompanies).toEqual({ C0: 'company C0 is deactivated in VUD', C9: 'company C9 is outside the configured scope' });
+    expect(d.excludedCompanies).toEqual({ C0: 'company C0 is deactivated in VUD', C9: 'company C9 is outside the configured scope (scope.companies.exclude pattern "C9" matches C9)' });
   });
 
   it('expands group roles over in-scope companies and adds modules where the user has that program', () => {
@@ -66,6 +66,7 @@ describe('project()', () => {
     expect(d.issues.map((i) => [i.entity, i.key, i.field])).toEqual([['user', 'U1', 'roles'], ['user', 'U1', 'roles']]);
     expect(d.issues[0]!.message).toMatch(/"Janitor" is not in the role catalog of visma-business/);
     expect(d.issues[1]!.message).toMatch(/where that program is not enabled/);
+    expect(d.issues.map((i) => i.skipped)).toEqual(['role', 'role']);
     expect(d.users[0]!.grants).toEqual([{ companyKey: 'C2', applicationId: 'visma-business', roles: ['Sales', 'module:Payroll'] }]);
   });
 
@@ -77,7 +78,7 @@ describe('project()', () => {
     expect(d.users).toEqual([]);
     expect(d.excludedUsers).toEqual({
       U1: 'user U1 is deactivated in VUD',
-      U2: 'user U2 is outside the configured scope',
+      U2: 'user U2 (svc-batch) is outside the configured scope (scope.users.exclude pattern "svc-*" matches svc-batch)',
       U3: 'user U3 has no role in any company in scope',
     });
   });

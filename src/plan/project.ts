@@ -5,7 +5,7 @@
  */
 import type { DesiredState, DesiredTenant, DesiredUser, Grant } from '../domain/desired.js';
 import type { DirectorySnapshot, SourceIssue, User } from '../domain/snapshot.js';
-import { inScope, type ScopeFilter } from './glob.js';
+import { inScope, outOfScopeBecause, type ScopeFilter } from './glob.js';
 
 export interface Mapping {
   readonly programs: Readonly<Record<string, { readonly applicationId: string; readonly roles?: readonly string[] }>>;
@@ -29,7 +29,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
   const tenantKeys = new Set<string>();
   for (const c of snapshot.companies) {
     if (!c.active) excludedCompanies[c.key] = `company ${c.key} is deactivated in VUD`;
-    else if (!inScope(mapping.scope.companies, c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope`;
+    else if (!inScope(mapping.scope.companies, c.key)) excludedCompanies[c.key] = `company ${c.key} is outside the configured scope (${outOfScopeBecause('scope.companies', mapping.scope.companies, c.key)})`;
     else tenantKeys.add(c.key);
   }
 
@@ -67,14 +67,14 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       continue;
     }
     if (!inScope(mapping.scope.users, user.userName, user.key)) {
-      excludedUsers[user.key] = `user ${user.key} is outside the configured scope`;
+      excludedUsers[user.key] = `user ${user.key} (${user.userName}) is outside the configured scope (${outOfScopeBecause('scope.users', mapping.scope.users, user.userName, user.key)})`;
       continue;
     }
     let partial = rowsWithIssues.has(user.key);
-    const problem = (field: string, message: string, unreadable = false) => {
+    const problem = (field: string, message: string, unreadable = false, skipped: SourceIssue['skipped'] = 'role') => {
       // A reference that does not resolve may be a typo; a role at a company without the program is not.
       if (unreadable) partial = true;
-      issues.push({ entity: 'user', key: user.key, field, message });
+      issues.push({ entity: 'user', key: user.key, field, message, skipped });
     };
 
     const sets = new Map<string, { companyKey: string; applicationId: string; roles: Set<string>; programKey: string }>();
@@ -115,7 +115,7 @@ export function project(snapshot: DirectorySnapshot, mapping: Mapping): DesiredS
       if (!program) continue;
       const role = (ent.kind === 'module' ? mapping.roleNames.module : mapping.roleNames.layout).replaceAll('{name}', ent.name);
       if (program.roles && !program.roles.includes(role)) {
-        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; skipped`);
+        problem(ent.kind === 'module' ? 'modules' : 'layoutGroups', `"${role}" is not in the role catalog of ${program.applicationId}; skipped`, false, ent.kind === 'module' ? 'module' : 'layout group');
         continue;
       }
       for (const s of sets.values()) if (s.programKey === ent.programKey) s.roles.add(role);
@@ -189,7 +189,7 @@ function blockUnsafeEmails(users: DesiredUser[], issues: SourceIssue[]): Desired
       if (others.length > 0) reason = `email ${u.email} is shared with active user(s) ${others.map((o) => o.userKey).join(', ')}`;
     }
     if (!reason) return u;
-    issues.push({ entity: 'user', key: u.userKey, field: 'email', message: `${reason}; the user is not linked by email until this is fixed` });
+    issues.push({ entity: 'user', key: u.userKey, field: 'email', message: `${reason}; the user is not linked by email until this is fixed`, skipped: 'link' });
     return { ...u, linkBlocked: reason };
   });
 }

@@ -56,10 +56,17 @@ export class StateStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      for (const [i, sql] of MIGRATIONS.entries()) {
-        if (i >= version) db.transaction(() => { db.exec(sql); db.pragma(`user_version = ${i + 1}`); })();
-      }
+      // One write transaction, the version read inside it: two processes opening a new data
+      // folder at once (the daemon starting, `status` beside it) must not both run a migration.
+      db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        for (const [i, sql] of MIGRATIONS.entries()) {
+          if (i >= version) {
+            db.exec(sql);
+            db.pragma(`user_version = ${i + 1}`);
+          }
+        }
+      }).immediate();
       return new StateStore(db);
     } catch (e) {
       if (e instanceof StateError) throw e;
@@ -268,6 +275,18 @@ export class StateStore {
 
   setHeldStatus(runId: string, status: StoredHeldOp['status']): void {
     this.db.prepare('UPDATE held_ops SET status = ? WHERE run_id = ?').run(status, runId);
+  }
+
+  // ---- skipped objects ---------------------------------------------------------------------------
+
+  /** `user:KEY` / `company:KEY` → why the last run left it out of Connect. */
+  skipReasons(): Record<string, string> {
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'skip_reasons'`).get() as Row | undefined;
+    return row ? (JSON.parse(row.value as string) as Record<string, string>) : {};
+  }
+
+  replaceSkipReasons(reasons: Readonly<Record<string, string>>): void {
+    this.db.prepare(`INSERT INTO meta (key, value) VALUES ('skip_reasons', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(JSON.stringify(reasons));
   }
 
   // ---- write-ahead intents --------------------------------------------------------------------

@@ -63,14 +63,27 @@ describe('the ud-bridge program', () => {
     const first = await cli(['sync', '--config', config]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/full run succeeded/);
-    expect(first.stdout).toMatch(/tenants created:\n    C100 Fjordtech AS/);
+    // Not a terminal: the phases as plain lines, the apply in tenths, before the summary.
+    expect(first.stdout).toMatch(/^source   6 companies, 25 users, 41 role assignments \(/m);
+    expect(first.stdout).toMatch(/^connect  full run: read in /m);
+    expect(first.stdout).toMatch(/^plan     106 op\(s\) to apply; 4 user\(s\) or companies left out of Connect/m);
+    expect(first.stdout.match(/^apply    \d+\/106 ops \(\d0 %\)$/gm)).toHaveLength(9);
+    expect(first.stdout).toMatch(/^apply    106\/106 ops in /m);
+    expect(first.stdout).toMatch(/tenants created \(4\):\n    C100 Fjordtech AS/);
     expect(first.stdout).toMatch(/C200 → 10000000-0000-4000-8000-000000000002 \(soft match\)/);
+    // Add user found Kari's account by her email: linked, not created.
+    expect(first.stdout).toMatch(/user\.create +22 applied \(21 new account\(s\), 1 existing account\(s\) linked\)/);
     expect(first.stdout).toMatch(/U001 kari\.nordmann@fjordtech\.no \(existing account linked\)/);
+    // Bounded: the first 20 accounts, then a count and where the rest are.
+    expect(first.stdout).toMatch(/accounts \(22\):\n(    U\d{3} .*\n){20}    … and 2 more \(all in `ud-bridge journal --run \S+`\)/);
+    // 25 users, 22 accounts: the other three (and the excluded company) are named, with why.
+    expect(first.stdout).toMatch(/left out of Connect \(4\):\n    company:C900: .*scope\.companies\.exclude pattern "C900".*\n    user:U013: user U013 is deactivated in VUD\n    user:U018: .*"svc-\*" matches svc-integration.*\n    user:U019: user U019 has no role in any company in scope/);
     expect(first.stdout).toMatch(/journal: .*journal-\d{4}-\d{2}-\d{2}\.jsonl/);
 
     const second = await cli(['sync', '--config', config]);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/no changes: Connect already matches the directory/);
+    expect(second.stdout).toMatch(/connect: no calls — a delta run trusts the local state/);
 
     const dry = await cli(['sync', '--config', config, '--dry-run', '--json']);
     expect(dry.code).toBe(0);
@@ -81,6 +94,12 @@ describe('the ud-bridge program', () => {
     expect(journal.code).toBe(0);
     const events = journal.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     expect(events.map((e) => e.type)).toEqual(['run.started', 'run.finished']);
+    // Each skip was journaled once, by the first run, with its reason; later runs do not repeat it.
+    const skips = await cli(['journal', '--config', config, '--type', 'source.skipped']);
+    expect(skips.stdout.trim().split('\n').map((l) => l.split(/\s+/)[4])).toEqual(['company:C900', 'user:U013', 'user:U018', 'user:U019']);
+    const unknown = await cli(['journal', '--config', config, '--run', '20990101T000000Z-000000']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/there is no run 20990101T000000Z-000000/);
 
     const status = await cli(['status', '--config', config, '--json']);
     expect(status.code).toBe(0);

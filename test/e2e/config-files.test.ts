@@ -25,6 +25,15 @@ describe('config files', () => {
     expect(c.secretValues).toEqual([]);
   });
 
+  it('a manual run loads the config without the daemon HTTP token, which only the service may have', () => {
+    const base = { source: { type: 'snapshot', path: 'x.json' }, connect: { clientId: 'a', clientSecret: { env: 'SECRET' } }, programs: { VB: { applicationId: 'visma-business' } }, daemon: { http: { token: { env: 'UDB_HTTP_TOKEN' } } } };
+    const env = { SECRET: 'connect-secret-value' };
+    expect(() => resolveConfig(structuredClone(base), '/tmp/c.yaml', env)).toThrow(/daemon\.http\.token: expected environment variable UDB_HTTP_TOKEN to be set/);
+    const c = resolveConfig(structuredClone(base), '/tmp/c.yaml', env, 'run');
+    expect(c.connect.clientSecret).toBe('connect-secret-value');
+    expect(c.daemon.http.token).toBeUndefined();
+  });
+
   it('a wrong value names the key and what was expected', () => {
     const base = { source: { type: 'snapshot', path: 'x.json' }, connect: { clientId: 'a', clientSecret: 'b' }, programs: { VB: { applicationId: 'visma-business' } } };
     const err = (() => {
