@@ -67,9 +67,16 @@ describe('admin routes', () => {
     expect((await rawCall(`${sim.url}/_sim/rate-limit`, json('PUT', null))).body).toBeNull();
   });
 
-  it('answers unknown routes with 404 ERROR_NOT_FOUND', async () => {
-    const r = await rawCall(`${sim.url}/v1.0/nothing`);
-    expect([r.status, r.body.error_code]).toEqual([404, 'ERROR_NOT_FOUND']);
+  it('answers unknown routes with 404 ERROR_NOT_FOUND; one under a version prefix is also a contract violation', async () => {
+    expect([(await rawCall(`${sim.url}/nothing`)).status]).toEqual([404]);
+    const own = await startSimulator({ port: 0, contractLog: null });
+    try {
+      const r = await rawCall(`${own.url}/v1.0/nothing`);
+      expect([r.status, r.body.error_code]).toEqual([404, 'ERROR_NOT_FOUND']);
+      expect(own.contractViolations()).toEqual([expect.objectContaining({ kind: 'request', path: '/v1.0/nothing', where: 'path' })]);
+    } finally {
+      await own.close();
+    }
   });
 });
 

@@ -74,3 +74,32 @@ describe('ud-bridge doctor --contract', () => {
     expect(scratch[0]).toMatchObject({ organization_name: 'ud-bridge doctor scratch tenant (cleaned up)', applications: [] });
   });
 });
+
+describe('doctor checks the config against what Connect lists', () => {
+  it('a business unit Connect does not list, a language it does not know and a role outside the catalog are each named', async () => {
+    h = await startHarness({
+      config: (c) => {
+        c.connect.businessUnitName = 'Visma Mars';
+        c.userDefaults = { countryCode: 'NO', preferredLanguage: 'tlh' };
+        c.programs.VB.roles = [...c.programs.VB.roles, 'Emperor'];
+      },
+    });
+    const report = await service(h.configPath);
+    const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+    expect(byName['connect business unit']).toMatchObject({ ok: false, detail: expect.stringMatching(/^connect\.businessUnitName: "Visma Mars" is not one of Visma Norway, /) });
+    expect(byName['connect user defaults']).toMatchObject({ ok: false, detail: 'userDefaults.preferredLanguage: tlh is not a language Connect accepts' });
+    expect(byName['program VB']).toEqual({ name: 'program VB', ok: false, detail: 'programs.VB.roles: not in the catalog of visma-business: Emperor' });
+    expect(byName['program VDC']?.ok).toBe(true);
+  });
+
+  it('without connect.businessUnitName the check fails and lists the valid names; a tenant.create then fails naming the key', async () => {
+    h = await startHarness({ config: (c) => { delete c.connect.businessUnitName; } });
+    const report = await service(h.configPath);
+    expect(report.checks.find((c) => c.name === 'connect business unit')).toMatchObject({ ok: false, detail: expect.stringMatching(/^connect\.businessUnitName: not set; Add tenant requires one of Visma Norway/) });
+    const r = await h.sync();
+    const failed = r.results.filter((x) => x.outcome === 'failed' && x.op.kind === 'tenant.create');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.error).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(failed[0]!.error?.message).toMatch(/connect\.businessUnitName/);
+  });
+});

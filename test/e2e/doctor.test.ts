@@ -216,6 +216,6 @@ describe('ud-bridge doctor', () => {
 
   it('is a command of the program', () => {
     const cmd = buildProgram().commands.find((c) => c.name() === 'doctor');
-    expect(cmd?.options.map((o) => o.long)).toEqual(['--config', '--json']);
+    expect(cmd?.options.map((o) => o.long)).toEqual(['--config', '--json', '--contract', '--contract-write']);
   });
 });
