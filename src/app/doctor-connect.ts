@@ -4,8 +4,6 @@
  * every application in the program map exists with the roles the config names in its catalog.
  * Nothing is written.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
 import { CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
 import { ConnectAuthError } from '../connect/errors.js';
@@ -13,7 +11,6 @@ import { createHttpTransport } from '../connect/http.js';
 import { createTokenCache } from '../connect/token-cache.js';
 import { describeError } from '../errors.js';
 import { startSimulator } from '../sim/index.js';
-import { StateStore } from '../state/store.js';
 import type { DoctorCheck } from './doctor-check.js';
 
 interface Endpoints {
@@ -155,15 +152,4 @@ async function applicationChecks(config: ResolvedConfig, client: ConnectClient):
     });
   }
   return checks;
-}
-
-/** Tenant ids from the state a previous run left, if any; doctor never creates the database. */
-function linkedTenants(dataDir: string): string[] {
-  if (!existsSync(join(dataDir, 'state.sqlite'))) return [];
-  const store = StateStore.open(dataDir);
-  try {
-    return store.observed().tenants.map((t) => t.tenantId);
-  } finally {
-    store.close();
-  }
 }
