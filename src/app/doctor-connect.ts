@@ -5,7 +5,7 @@
  * Nothing is written.
  */
 import type { ResolvedConfig } from '../config/load.js';
-import { CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
+import { ALL_CONNECT_SCOPES, CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
 import { ConnectAuthError } from '../connect/errors.js';
 import { createHttpTransport } from '../connect/http.js';
 import { createTokenCache } from '../connect/token-cache.js';
@@ -34,13 +34,16 @@ async function checksAgainst(config: ResolvedConfig, at: Endpoints): Promise<Doc
   const granted = await grantedScopes(config, at);
   if (!granted.ok) return [{ name: 'connect token', ok: false, detail: granted.detail }];
   const checks: DoctorCheck[] = [{ name: 'connect token', ok: true, detail: granted.detail }];
+  // A run needs CONNECT_SCOPES; the rest only serve doctor's own reads (catalogs, business units).
   const missing = CONNECT_SCOPES.filter((s) => !granted.scopes.includes(s));
+  const doctorOnly = ALL_CONNECT_SCOPES.filter((s) => !CONNECT_SCOPES.includes(s) && !granted.scopes.includes(s));
+  const note = doctorOnly.length ? `; not granted, needed only by doctor's checks: ${doctorOnly.join(', ')}` : '';
   checks.push(
     missing.length === 0
-      ? { name: 'connect scopes', ok: true, detail: `all ${CONNECT_SCOPES.length} scopes granted` }
-      : { name: 'connect scopes', ok: false, detail: `not granted to ${config.connect.clientId}: ${missing.join(', ')} (grant them in the Developer Portal)` },
+      ? { name: 'connect scopes', ok: true, detail: `all ${CONNECT_SCOPES.length} scopes a run needs are granted${note}` }
+      : { name: 'connect scopes', ok: false, detail: `not granted to ${config.connect.clientId}: ${missing.join(', ')} (grant them in the Developer Portal)${note}` },
   );
-  const usable = CONNECT_SCOPES.filter((s) => granted.scopes.includes(s));
+  const usable = ALL_CONNECT_SCOPES.filter((s) => granted.scopes.includes(s));
   const client = createConnectClient({
     apiBaseUrl: at.apiBaseUrl,
     tokenUrl: at.tokenUrl,
@@ -83,11 +86,11 @@ async function grantedScopes(config: ResolvedConfig, at: Endpoints): Promise<Gra
     });
   const obtained = `token obtained for ${config.connect.clientId} from ${at.tokenUrl}`;
   try {
-    const full = tokens(CONNECT_SCOPES);
+    const full = tokens(ALL_CONNECT_SCOPES);
     try {
       await full.get();
       // An endpoint that does not echo the scopes granted what was asked, or it would have refused.
-      return { ok: true, scopes: full.grantedScopes ?? CONNECT_SCOPES, detail: obtained };
+      return { ok: true, scopes: full.grantedScopes ?? ALL_CONNECT_SCOPES, detail: obtained };
     } catch (e) {
       if (!(e instanceof ConnectAuthError && e.errorCode === 'invalid_scope')) throw e;
     }

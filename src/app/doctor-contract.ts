@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ResolvedConfig } from '../config/load.js';
-import { CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
+import { ALL_CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
 import { defaultContract, type OperationId, type Violation } from '../connect/contract.js';
 import { describeError } from '../errors.js';
 import { startSimulator } from '../sim/index.js';
@@ -66,7 +66,7 @@ async function against(config: ResolvedConfig, at: { apiBaseUrl: string; tokenUr
     clientId: config.connect.clientId,
     clientSecret: config.connect.clientSecret,
     clientAuth: config.connect.clientAuth,
-    scopes: CONNECT_SCOPES,
+    scopes: ALL_CONNECT_SCOPES,
     timeoutMs: config.connect.timeoutMs,
     concurrency: 2,
     retry: { ...config.connect.retry, maxAttempts: Math.min(config.connect.retry.maxAttempts, 2) },

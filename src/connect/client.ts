@@ -21,8 +21,10 @@ import { defaultShouldRetry, retry } from './retry.js';
 import { createTokenCache, withBearerToken } from './token-cache.js';
 import { connectOperations, type Invoke, type InvokeRequest, type InvokeResult } from './operations.js';
 
-/** Every scope ud-bridge calls with: the union of the contract's operation scopes. */
-export const CONNECT_SCOPES: readonly string[] = defaultContract().scopes;
+/** Every scope a sync calls with: the contract's operation scopes, less those only doctor needs. */
+export const CONNECT_SCOPES: readonly string[] = defaultContract().runScopes;
+/** Every scope any operation of the contract needs (doctor's checks included). */
+export const ALL_CONNECT_SCOPES: readonly string[] = defaultContract().scopes;
 
 export interface ConnectObserver {
   onResponse?(e: { operation: string; method: string; status: number; durationMs: number; attempt: number }): void;

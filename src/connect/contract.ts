@@ -44,6 +44,8 @@ export interface ContractOperation {
   readonly errorCodes: Readonly<Record<number, readonly string[]>>;
   /** The error codes that mean "it is already so" (x-udb-already-so): success, outcome unchanged. */
   readonly alreadySo: readonly string[];
+  /** Only `doctor` calls it (x-udb-used-by): a sync's token does not ask for its scope. */
+  readonly doctorOnly: boolean;
   /** Per-operation notes that no source confirms. */
   readonly unconfirmed: string | null;
   readonly sources: readonly string[];
@@ -63,6 +65,8 @@ export interface Contract {
   match(method: string, path: string): { op: ContractOperation; params: Record<string, string> } | null;
   /** Every scope any operation needs, sorted. */
   readonly scopes: readonly string[];
+  /** The scopes a sync needs: those of every operation that is not doctor-only, sorted. */
+  readonly runScopes: readonly string[];
   /** Checks path parameters, query (as strings, as they travel) and body. */
   checkRequest(id: OperationId, request: { path: Record<string, string>; query: Record<string, string | readonly string[] | undefined>; body: unknown; contentType?: string | null }): Violation[];
   /**
@@ -207,6 +211,7 @@ export function loadContract(path: string = contractPath()): Contract {
         statuses: [...responses.keys()].sort((a, b) => a - b),
         errorCodes,
         alreadySo: (raw['x-udb-already-so'] ?? []) as string[],
+        doctorOnly: typeof raw['x-udb-used-by'] === 'string' && (raw['x-udb-used-by'] as string).startsWith('doctor'),
         unconfirmed: typeof raw['x-udb-unconfirmed'] === 'string' ? (raw['x-udb-unconfirmed'] as string).trim() : null,
         sources: (raw['x-udb-source'] ?? []) as string[],
       };
@@ -234,6 +239,7 @@ export function loadContract(path: string = contractPath()): Contract {
     operations: ops,
     operation,
     scopes: [...new Set(ops.flatMap((o) => o.scopes))].sort(),
+    runScopes: [...new Set(ops.filter((o) => !o.doctorOnly).flatMap((o) => o.scopes))].sort(),
     match(method, path) {
       // Literal segments win over parameters (…/applications/users/… before …/{application_id}/…).
       let best: { op: ContractOperation; params: Record<string, string>; literal: number } | null = null;

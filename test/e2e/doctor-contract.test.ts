@@ -6,7 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDoctor, type DoctorReport } from '../../src/app/doctor.js';
 import { doctor } from '../../src/cli/doctor.js';
-import { startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONNECT_SCOPES } from '../../src/connect/client.js';
+import type { SimSeed } from '../../src/sim/index.js';
+import { ROOT, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -101,5 +105,17 @@ describe('doctor checks the config against what Connect lists', () => {
     expect(failed.length).toBeGreaterThan(0);
     expect(failed[0]!.error).toMatchObject({ code: 'CONFIG_INVALID' });
     expect(failed[0]!.error?.message).toMatch(/connect\.businessUnitName/);
+  });
+});
+
+describe('scopes: a run asks only for what a sync calls', () => {
+  it('a client granted only the run scopes syncs, and doctor passes naming the scopes only its own checks need', async () => {
+    const seed = JSON.parse(readFileSync(join(ROOT, 'config', 'sim-seed.json'), 'utf8')) as SimSeed & { clients: { client_id: string; scopes?: string[] }[] };
+    seed.clients.find((c) => c.client_id === 'ud-bridge')!.scopes = [...CONNECT_SCOPES];
+    h = await startHarness({ sim: { seed } });
+    expect(CONNECT_SCOPES).not.toContain('publicapi:vismabusinessunits:read');
+    expect((await h.sync()).summary.status).toBe('succeeded');
+    const scopes = (await service(h.configPath)).checks.find((c) => c.name === 'connect scopes');
+    expect(scopes).toMatchObject({ ok: true, detail: expect.stringMatching(/needed only by doctor's checks: .*publicapi:vismabusinessunits:read/) });
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDoctor, type DoctorReport } from '../../src/app/doctor.js';
 import { doctor } from '../../src/cli/doctor.js';
-import { CONNECT_SCOPES } from '../../src/connect/client.js';
+import { ALL_CONNECT_SCOPES } from '../../src/connect/client.js';
 import { buildProgram } from '../../src/main.js';
 import type { SimSeed } from '../../src/sim/index.js';
 import { ROOT, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
@@ -155,7 +155,7 @@ describe('ud-bridge doctor', () => {
   it('a client without a scope fails the scope check naming the scope', async () => {
     const seed = JSON.parse(readFileSync(join(ROOT, 'config', 'sim-seed.json'), 'utf8')) as SimSeed & { clients: { client_id: string; scopes?: string[] }[] };
     const missing = 'publicapi:tenant:application:delete';
-    seed.clients.find((c) => c.client_id === 'ud-bridge')!.scopes = CONNECT_SCOPES.filter((s) => s !== missing);
+    seed.clients.find((c) => c.client_id === 'ud-bridge')!.scopes = ALL_CONNECT_SCOPES.filter((s) => s !== missing);
     const { h } = await setup({ harness: { sim: { seed } } });
     const r = await service(h.configPath);
     expect(check(r, 'connect token')?.ok).toBe(true);

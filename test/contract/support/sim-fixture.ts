@@ -3,7 +3,7 @@
  * depend on config/sim-seed.json) and Connect clients pointed at it with short test delays.
  */
 import { startSimulator, type SimSeed, type SimulatorHandle } from '../../../src/sim/index.js';
-import { CONNECT_SCOPES, createConnectClient, type ConnectClient, type ConnectClientOptions } from '../../../src/connect/client.js';
+import { ALL_CONNECT_SCOPES, createConnectClient, type ConnectClient, type ConnectClientOptions } from '../../../src/connect/client.js';
 
 export const OUR_CLIENT = 'ud-bridge';
 export const OTHER_CLIENT = 'other-app';
@@ -87,7 +87,7 @@ export function clientFor(sim: SimulatorHandle, overrides: Partial<ConnectClient
     tokenUrl: `${sim.url}/connect/token`,
     clientId,
     clientSecret: SECRETS[clientId] ?? 'unknown',
-    scopes: CONNECT_SCOPES,
+    scopes: ALL_CONNECT_SCOPES,
     timeoutMs: 5_000,
     retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     maxRetryAfterMs: 200,
