@@ -124,6 +124,8 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       clientAuth: config.connect.clientAuth,
       scopes: CONNECT_SCOPES,
       timeoutMs: config.connect.timeoutMs,
+      // The embedded simulator is in this process: never through the customer's proxy.
+      ...(config.connect.mode === 'embedded' ? {} : { network: config.connect.network }),
       concurrency: config.connect.concurrency,
       retry: config.connect.retry,
       maxRetryAfterMs: config.connect.maxRetryAfterMs,

@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../config/load.js';
 import { ALL_CONNECT_SCOPES, CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
 import { ConnectAuthError } from '../connect/errors.js';
 import { createHttpTransport } from '../connect/http.js';
+import type { NetworkSettings } from '../connect/network.js';
 import { createTokenCache } from '../connect/token-cache.js';
 import { describeError } from '../errors.js';
 import { startSimulator } from '../sim/index.js';
@@ -16,11 +17,13 @@ import type { DoctorCheck } from './doctor-check.js';
 interface Endpoints {
   readonly apiBaseUrl: string;
   readonly tokenUrl: string;
+  /** The route a run takes (proxy, CA); absent for the in-process simulator. */
+  readonly network?: NetworkSettings;
 }
 
 export async function connectChecks(config: ResolvedConfig): Promise<DoctorCheck[]> {
   const c = config.connect;
-  if (c.mode !== 'embedded') return checksAgainst(config, { apiBaseUrl: c.apiBaseUrl, tokenUrl: c.tokenUrl });
+  if (c.mode !== 'embedded') return checksAgainst(config, { apiBaseUrl: c.apiBaseUrl, tokenUrl: c.tokenUrl, network: c.network });
   // The same in-process simulator a run would start, so the embedded demo is checked as it runs.
   const sim = await startSimulator({ port: 0, statePath: c.embedded.statePath, ...(c.embedded.seed ? { seed: c.embedded.seed } : {}) });
   try {
@@ -52,6 +55,7 @@ async function checksAgainst(config: ResolvedConfig, at: Endpoints): Promise<Doc
     clientAuth: config.connect.clientAuth,
     scopes: usable,
     timeoutMs: config.connect.timeoutMs,
+    ...(at.network ? { network: at.network } : {}),
     concurrency: 2,
     retry: { ...config.connect.retry, maxAttempts: Math.min(config.connect.retry.maxAttempts, 2) },
     maxRetryAfterMs: config.connect.maxRetryAfterMs,
@@ -72,7 +76,7 @@ type Granted = { ok: true; scopes: readonly string[]; detail: string } | { ok: f
  * carries every scope the client has, tells which ones are missing.
  */
 async function grantedScopes(config: ResolvedConfig, at: Endpoints): Promise<Granted> {
-  const transport = createHttpTransport({ timeoutMs: config.connect.timeoutMs, connections: 1 });
+  const transport = createHttpTransport({ timeoutMs: config.connect.timeoutMs, connections: 1, ...(at.network ? { network: at.network } : {}) });
   const tokens = (scopes: readonly string[]) =>
     createTokenCache({
       send: (req) => transport.send(req),

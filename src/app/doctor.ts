@@ -10,6 +10,7 @@ import { readLockHolder, staleReason } from '../daemon/lock.js';
 import { ConfigError, describeError } from '../errors.js';
 import { connectChecks } from './doctor-connect.js';
 import { contractChecks, type ContractOptions } from './doctor-contract.js';
+import { networkChecks } from './doctor-network.js';
 import { sourceChecks } from './doctor-source.js';
 
 export type { DoctorCheck } from './doctor-check.js';
@@ -41,6 +42,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   const checks: DoctorCheck[] = [{ name: 'config', ok: true, detail: `${config.configPath} is valid` }];
   checks.push(...(await guarded('source', () => sourceChecks(config.source))));
+  checks.push(...networkChecks(config));
   checks.push(...(await guarded('connect', () => connectChecks(config))));
   if (options.contract) checks.push(...(await guarded('contract', () => contractChecks(config, options.contract!))));
   checks.push(...folderChecks(config));

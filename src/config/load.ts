@@ -8,11 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { DIRECT, envProxyPasswords, networkSettings, type NetworkSettings } from '../connect/network.js';
 import { configSchema, SECRET_PATHS, secretRefSchema, type ParsedConfig, type SecretRef } from './schema.js';
 
 export const ENV_PREFIX = 'UDB_';
 
-export interface ResolvedConfig extends ParsedConfig {
+export interface ResolvedConfig extends Omit<ParsedConfig, 'connect'> {
+  readonly connect: ParsedConfig['connect'] & {
+    /** The route to Connect: config's proxy or the environment's, and the CA file (absolute). */
+    readonly network: NetworkSettings;
+  };
   /** Absolute path of the file it came from. */
   readonly configPath: string;
   /** Every resolved secret value, for the log and journal redactor. */
@@ -66,6 +71,11 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
   if (!parsed.success) throw configErrorFrom(parsed.error);
   const config = parsed.data;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  const caFile = config.connect.caFile === undefined ? undefined : abs(config.connect.caFile);
+  // Commands that only read local files never connect: a proxy variable they cannot use is not theirs to refuse.
+  const network = secrets === 'skip' ? DIRECT : networkSettings(config.connect, env, caFile ?? null);
+  // A password in HTTPS_PROXY never reaches a log line either.
+  if (secrets !== 'skip') secretValues.push(...envProxyPasswords(env));
   const source = config.source.type === 'snapshot' ? { ...config.source, path: abs(config.source.path) } : config.source;
 
   return {
@@ -73,6 +83,8 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
     source,
     connect: {
       ...config.connect,
+      ...(caFile === undefined ? {} : { caFile }),
+      network,
       embedded: {
         ...config.connect.embedded,
         statePath: abs(config.connect.embedded.statePath),

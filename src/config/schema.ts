@@ -21,6 +21,7 @@ export type SecretRef = z.infer<typeof secretRefSchema>;
 
 export const SECRET_PATHS: readonly (readonly string[])[] = [
   ['connect', 'clientSecret'],
+  ['connect', 'proxy', 'password'],
   ['daemon', 'http', 'token'],
   ['source', 'sqlserver', 'auth', 'password'],
 ];
@@ -121,6 +122,26 @@ export const configSchema = z
               .strict(),
           ])
           .default({ windowSize: 20, failureRatio: 0.5, minCalls: 10, consecutiveFailures: 5, coolDownMs: 30_000 }),
+        /**
+         * The outbound proxy to Connect (src/connect/network.ts). Without `url`, HTTPS_PROXY /
+         * HTTP_PROXY / NO_PROXY from the environment decide, unless `fromEnv` is false.
+         */
+        proxy: z
+          .object({
+            url: z.url({ protocol: /^https?$/, error: 'expected the proxy as http://host:port (or https://)' }).optional(),
+            username: z.string().min(1).optional(),
+            password: z.string().min(1, 'expected the proxy password, or {env: NAME} / {file: PATH}').optional(),
+            noProxy: z.array(z.string().min(1)).default([]),
+            fromEnv: z.boolean().default(true),
+          })
+          .strict()
+          .refine((p) => (p.username === undefined) === (p.password === undefined), {
+            path: ['password'],
+            message: 'expected connect.proxy.username and connect.proxy.password together',
+          })
+          .default({ noProxy: [], fromEnv: true }),
+        /** Extra PEM CA certificates trusted beside Node's roots (a TLS-inspecting proxy's CA). */
+        caFile: z.string().min(1).optional(),
         embedded: z
           .object({
             seed: z.string().optional(),

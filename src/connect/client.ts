@@ -13,6 +13,7 @@ import { createCircuitBreaker, type CircuitBreakerOptions, type CircuitChange, t
 import { defaultContract, type Contract, type OperationId } from './contract.js';
 import { ConnectError, ConnectInputError, ConnectResponseError, errorFromResponse } from './errors.js';
 import { createHttpTransport, type HttpMethod, type HttpRequest, type HttpResponse } from './http.js';
+import type { NetworkSettings } from './network.js';
 import type { ConnectApi } from './port.js';
 import { createQueue } from './queue.js';
 import { withQueue } from './queue.js';
@@ -44,6 +45,8 @@ export interface ConnectClientOptions {
   clientAuth?: 'form' | 'basic';
   /** Per request; default 15000. */
   timeoutMs?: number;
+  /** Proxy and extra CA for token and API calls (network.ts); default direct. */
+  network?: NetworkSettings;
   /** Calls in flight at once; default 8. Adjustable later with setConcurrency. */
   concurrency?: number;
   /** Defaults 5 attempts, 200 ms base, 10000 ms cap. */
@@ -133,7 +136,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
   const contract: Contract = options.contract ?? defaultContract();
   let closed = false;
 
-  const transport = createHttpTransport({ timeoutMs, connections: concurrency * 2 });
+  const transport = createHttpTransport({ timeoutMs, connections: concurrency * 2, ...(options.network ? { network: options.network } : {}) });
   const tokens = createTokenCache({
     send: (req) => transport.send(req),
     tokenUrl: options.tokenUrl,
@@ -162,6 +165,7 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
       status: res.status,
       body: res.body,
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], Date.now()) ?? undefined,
+      path: req.url.pathname,
     });
   }
 

@@ -38,9 +38,24 @@ export class ConnectValidationError extends ConnectError {
   constructor(init: ConnectErrorInit) { super('CONNECT_VALIDATION', { ...init, retryable: false }); }
 }
 
-/** 401 from the API, or any refusal by the token endpoint (bad client, bad scope). */
+/** 401 from the API about the token (expired, not accepted), or any refusal by the token endpoint (bad client, bad scope). */
 export class ConnectAuthError extends ConnectError {
   constructor(init: ConnectErrorInit) { super('CONNECT_AUTH', { ...init, retryable: false }); }
+}
+
+/**
+ * 401 with an `ERROR_UNAUTHORIZED_*` code (or `ERROR_CLIENT_EMAILDOMAIN_UNAUTHORIZED`): the token
+ * is fine, Connect refuses this client the object (not the tenant's owner, the tenant not linked,
+ * no provisioning grant for the application, not the email domain's owner). A new token changes
+ * nothing, so none is fetched; the message says what the admin must grant.
+ */
+export class ConnectRefusedError extends ConnectError {
+  /** The objects the call was about, read from its path (`tenant 123`, `application abc`). */
+  readonly object: string;
+  constructor(init: ConnectErrorInit & { readonly object: string }) {
+    super('CONNECT_REFUSED', { ...init, retryable: false, details: { ...init.details, object: init.object } });
+    this.object = init.object;
+  }
 }
 
 /** 403: not ours to do (scope, ownership, provisioning grant, third-party client). */
@@ -84,6 +99,34 @@ export class ConnectNetworkError extends ConnectError {
   }
 }
 
+/**
+ * The outbound proxy refused the tunnel to Connect: 407 (credentials missing or wrong, not
+ * retryable) or another status (403 destination not allowed; 502/503/504 the proxy could not
+ * reach Connect, retryable). The message names the proxy and where its settings came from.
+ */
+export class ConnectProxyError extends ConnectError {
+  readonly proxyUrl: string;
+  readonly proxyStatus: number;
+  constructor(init: ConnectErrorInit & { readonly proxyUrl: string; readonly proxyStatus: number }) {
+    super('CONNECT_PROXY', {
+      ...init,
+      retryable: init.proxyStatus >= 500,
+      details: { ...init.details, proxyUrl: init.proxyUrl, proxyStatus: init.proxyStatus },
+    });
+    this.proxyUrl = init.proxyUrl;
+    this.proxyStatus = init.proxyStatus;
+  }
+}
+
+/**
+ * The server's TLS certificate was not trusted (unknown issuer, self-signed, expired, wrong name).
+ * Behind a TLS-inspecting proxy this is the proxy's certificate: `connect.caFile` must hold its CA.
+ * Not retryable: the next attempt would see the same certificate.
+ */
+export class ConnectTlsError extends ConnectError {
+  constructor(init: ConnectErrorInit) { super('CONNECT_TLS', { ...init, retryable: false }); }
+}
+
 /** Any other non-2xx status the contract does not name (3xx, 405, 418...). */
 export class ConnectUnexpectedStatusError extends ConnectError {
   constructor(init: ConnectErrorInit) { super('CONNECT_UNEXPECTED_STATUS', { ...init, retryable: false }); }
@@ -93,7 +136,7 @@ export class ConnectUnexpectedStatusError extends ConnectError {
 export class ConnectResponseError extends ConnectError {
   readonly field: string;
   constructor(init: Omit<ConnectErrorInit, 'errorCode'> & { readonly field: string }) {
-    super('CONNECT_BAD_RESPONSE', { ...init, errorCode: 'BAD_RESPONSE', retryable: false, details: { field: init.field } });
+    super('CONNECT_BAD_RESPONSE', { ...init, errorCode: 'BAD_RESPONSE', retryable: false, details: { ...init.details, field: init.field } });
     this.field = init.field;
   }
 }
@@ -126,18 +169,68 @@ export class ConnectCircuitOpenError extends ConnectError {
   }
 }
 
+export interface TokenErrorResponse extends ErrorResponse {
+  /** The scopes the token was asked for, for the invalid_scope message. */
+  readonly scopes?: readonly string[];
+}
+
 export interface ErrorResponse {
   readonly operation: string;
   readonly status: number;
   readonly body: unknown;
   /** Already parsed from Retry-After by the caller (see retry-after.ts); used for 429 only. */
   readonly retryAfterMs?: number;
+  /** The request's URL path: a refusal names the objects in it. */
+  readonly path?: string;
 }
 
 function readString(body: unknown, key: string): string | null {
   if (typeof body !== 'object' || body === null) return null;
   const v = (body as Record<string, unknown>)[key];
   return typeof v === 'string' && v.length > 0 ? v : null;
+}
+
+/**
+ * Connect answers 401 both for a token it does not accept and for a refusal of the object
+ * (connect-openapi-facts.md, "Error codes"). Only these codes say "refused": a 401 without a code,
+ * with ERROR_INVALID_TOKEN or with a bare ERROR_UNAUTHORIZED stays a token problem (one refresh).
+ */
+export function isRefusalCode(errorCode: string): boolean {
+  return errorCode.startsWith('ERROR_UNAUTHORIZED_') || errorCode === 'ERROR_CLIENT_EMAILDOMAIN_UNAUTHORIZED';
+}
+
+const PATH_NOUNS: Readonly<Record<string, string>> = { tenants: 'tenant', applications: 'application', users: 'user', roles: 'role' };
+
+/** `/v1.0/tenants/T/applications/A/suspend` → `tenant T, application A`. */
+export function objectOfPath(path: string | undefined): string {
+  const segments = (path ?? '').split('/').filter((x) => x !== '' && !/^v\d+(\.\d+)?$/.test(x));
+  const parts: string[] = [];
+  for (let i = 0; i < segments.length - 1; i += 1) {
+    const noun = PATH_NOUNS[segments[i]!];
+    const id = segments[i + 1]!;
+    if (noun === undefined || PATH_NOUNS[id] !== undefined) continue;
+    let value = id;
+    try { value = decodeURIComponent(id); } catch { /* keep it as sent */ }
+    parts.push(`${noun} ${value}`);
+    i += 1;
+  }
+  return parts.length === 0 ? 'the object of this call' : parts.join(', ');
+}
+
+function refusalAdvice(errorCode: string, object: string): string {
+  const who = 'the OAuth client ud-bridge uses (connect.clientId)';
+  switch (errorCode) {
+    case 'ERROR_UNAUTHORIZED_CLIENT':
+      return `Connect refuses ${object} to ${who}: it is not the tenant's owner, the tenant is not linked to it, or the application is not its own. `
+        + 'The tenant\'s owner must link the tenant to this client (or the program map must name this client\'s own application); a new token will not help';
+    case 'ERROR_UNAUTHORIZED_APPLICATION':
+      return `Connect refuses ${object}: ${who} has no provisioning grant for this application on this tenant. `
+        + 'The application\'s owner must grant this client the right to provision it (Developer Portal), or the tenant\'s subscription must include it';
+    case 'ERROR_CLIENT_EMAILDOMAIN_UNAUTHORIZED':
+      return `Connect refuses ${object}: ${who} does not own the email domain of this user. The domain must be verified for this client's tenant`;
+    default:
+      return `Connect refuses ${object} to ${who}; an administrator must grant this client the right for this call (a new token will not help)`;
+  }
 }
 
 /** The one place a non-2xx answer of the API becomes an error. */
@@ -151,6 +244,10 @@ export function errorFromResponse(r: ErrorResponse): ConnectError {
     message: apiMessage === null ? `HTTP ${r.status} ${errorCode}` : `HTTP ${r.status} ${errorCode}: ${apiMessage}`,
   };
   if (r.status === 400) return new ConnectValidationError(init);
+  if (r.status === 401 && isRefusalCode(errorCode)) {
+    const object = objectOfPath(r.path);
+    return new ConnectRefusedError({ ...init, object, message: `${init.message}: ${refusalAdvice(errorCode, object)}` });
+  }
   if (r.status === 401) return new ConnectAuthError(init);
   if (r.status === 403) return new ConnectForbiddenError(init);
   if (r.status === 404) return new ConnectNotFoundError(init);
@@ -164,14 +261,27 @@ export function errorFromResponse(r: ErrorResponse): ConnectError {
  * The token endpoint speaks OAuth (`{error}`), not the API's envelope. A refusal there is an auth
  * failure whatever the status; 429 and 5xx stay what they are so the same waits and retries apply.
  */
-export function errorFromTokenResponse(r: ErrorResponse): ConnectError {
+export function errorFromTokenResponse(r: TokenErrorResponse): ConnectError {
   if (r.status === 429 || r.status >= 500) return errorFromResponse(r);
   const errorCode = readString(r.body, 'error') ?? `HTTP_${r.status}`;
   const description = readString(r.body, 'error_description');
+  const refused = `token endpoint refused: HTTP ${r.status} ${errorCode}${description === null ? '' : `: ${description}`}`;
   return new ConnectAuthError({
     operation: r.operation,
     status: r.status,
     errorCode,
-    message: `token endpoint refused: HTTP ${r.status} ${errorCode}${description === null ? '' : `: ${description}`}`,
+    message: `${refused}${tokenAdvice(errorCode, readString(r.body, 'scope'), r.scopes ?? [])}`,
+    details: errorCode === 'invalid_scope' ? { refusedScope: readString(r.body, 'scope') } : {},
   });
+}
+
+/** What an admin does about a token refusal; the scope by name when the endpoint says which. */
+function tokenAdvice(errorCode: string, refusedScope: string | null, asked: readonly string[]): string {
+  if (errorCode === 'invalid_client') return ' (check connect.clientId, connect.clientSecret and connect.clientAuth)';
+  if (errorCode === 'unauthorized_client') return ' (the client is not allowed the client_credentials grant: enable it in the Developer Portal)';
+  if (errorCode !== 'invalid_scope') return '';
+  if (refusedScope !== null) return ` (scope ${refusedScope} is not granted to this client: grant it in the Developer Portal)`;
+  return asked.length === 0
+    ? ''
+    : ` (one of the ${asked.length} scopes asked for is not granted to this client; \`ud-bridge doctor\` lists the missing ones)`;
 }

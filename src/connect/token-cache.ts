@@ -1,7 +1,9 @@
 /**
  * Client-credentials tokens for the API. The token endpoint is itself rate-limited, so a token is
- * cached until shortly before it expires, concurrent callers share one fetch (single flight), and
- * a 401 from the API invalidates that token and retries the call once with a fresh one.
+ * cached until shortly before it expires, concurrent callers share one fetch (single flight), a
+ * refusal by the endpoint (wrong secret, scope not granted) is remembered for a short hold instead
+ * of being asked again by every call, and a 401 about the token invalidates it and retries the
+ * call once with a fresh one. A 401 that refuses the object (ConnectRefusedError) fetches nothing.
  */
 import { z } from 'zod';
 import { ConnectAuthError, ConnectResponseError, errorFromTokenResponse } from './errors.js';
@@ -19,6 +21,26 @@ export interface TokenCacheOptions {
   readonly refreshBeforeSeconds: number;
   /** Epoch milliseconds; injectable so the expiry rule can be tested without waiting. */
   readonly now: () => number;
+  /** How long a refusal by the token endpoint is answered from memory; default REFUSAL_HOLD_MS. */
+  readonly refusalHoldMs?: number;
+}
+
+/**
+ * The lifetime the cache counts a token with, whatever `expires_in` says (0.001, 0, -5, 1e308,
+ * "3600", absent): at least 10 s, so a broken answer cannot turn every call into a token request;
+ * at most a day, so a token is never kept forever; 5 minutes when the answer gives no number.
+ */
+export const TOKEN_LIFETIME = { minSeconds: 10, maxSeconds: 86_400, unknownSeconds: 300 } as const;
+
+/** A wrong secret stays wrong for the next call; asking again at once only loads the endpoint. */
+export const REFUSAL_HOLD_MS = 30_000;
+
+export function tokenLifetimeSeconds(expiresIn: unknown): number {
+  const n = typeof expiresIn === 'number' ? expiresIn
+    : typeof expiresIn === 'string' && expiresIn.trim() !== '' ? Number(expiresIn)
+      : Number.NaN;
+  if (Number.isNaN(n)) return TOKEN_LIFETIME.unknownSeconds;
+  return Math.min(TOKEN_LIFETIME.maxSeconds, Math.max(TOKEN_LIFETIME.minSeconds, n));
 }
 
 export interface TokenCache {
@@ -34,7 +56,8 @@ export interface TokenCache {
 const tokenResponseSchema = z.object({
   access_token: z.string().min(1),
   token_type: z.string().refine((t) => t.toLowerCase() === 'bearer', 'expected "Bearer"'),
-  expires_in: z.number().positive(),
+  // Not judged here: tokenLifetimeSeconds bounds whatever came.
+  expires_in: z.unknown().optional(),
   scope: z.string().optional(),
 });
 
@@ -54,6 +77,8 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   let cached: CachedToken | null = null;
   let inflight: Promise<CachedToken> | null = null;
   let fetches = 0;
+  let refusal: { readonly error: ConnectAuthError; readonly untilMs: number } | null = null;
+  const holdMs = options.refusalHoldMs ?? REFUSAL_HOLD_MS;
   const url = new URL(options.tokenUrl);
 
   async function fetchToken(): Promise<CachedToken> {
@@ -74,6 +99,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
         status: res.status,
         body: res.body,
         retryAfterMs: parseRetryAfter(res.headers['retry-after'], options.now()) ?? undefined,
+        scopes: options.scopes,
       });
     }
     const parsed = tokenResponseSchema.safeParse(res.body);
@@ -84,18 +110,24 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     }
     // A short-lived token (tests, odd servers) would be "due for refresh" on arrival with a fixed
     // margin; never refresh earlier than half its life.
-    const lifeMs = parsed.data.expires_in * 1000;
-    const marginMs = Math.min(options.refreshBeforeSeconds * 1000, lifeMs / 2);
+    const lifeMs = tokenLifetimeSeconds(parsed.data.expires_in) * 1000;
+    const marginMs = Math.min(Math.max(0, options.refreshBeforeSeconds * 1000), lifeMs / 2);
     const scopes = parsed.data.scope === undefined ? null : parsed.data.scope.split(' ').filter((s) => s !== '');
     return { value: parsed.data.access_token, refreshAtMs: started + lifeMs - marginMs, scopes };
   }
 
   async function get(): Promise<string> {
     if (cached !== null && options.now() < cached.refreshAtMs) return cached.value;
+    if (refusal !== null && options.now() < refusal.untilMs) throw refusal.error;
     if (inflight === null) {
       inflight = fetchToken().then(
-        (t) => { cached = t; inflight = null; return t; },
-        (e: unknown) => { inflight = null; throw e; },
+        (t) => { cached = t; inflight = null; refusal = null; return t; },
+        (e: unknown) => {
+          inflight = null;
+          // Only a refusal is held: a 429, a 5xx or a timeout has its own wait and retry.
+          if (e instanceof ConnectAuthError) refusal = { error: e, untilMs: options.now() + holdMs };
+          throw e;
+        },
       );
     }
     return (await inflight).value;
@@ -112,8 +144,10 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
 }
 
 /**
- * Wraps a request with `Authorization: Bearer`. On a 401 from the API the token is dropped and the
- * call is made once more with a new one; a second 401 is returned to the caller as it is.
+ * Wraps a request with `Authorization: Bearer`. On a 401 about the token (ConnectAuthError) it is
+ * dropped and the call is made once more with a new one; a second 401 is returned to the caller
+ * as it is. A refusal of the object (ConnectRefusedError, 401 ERROR_UNAUTHORIZED_*) is not a
+ * ConnectAuthError and passes through without a new token.
  */
 export function withBearerToken<Req extends { readonly headers?: Readonly<Record<string, string>> }, Res>(
   next: (req: Req) => Promise<Res>,

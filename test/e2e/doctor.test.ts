@@ -76,6 +76,7 @@ describe('ud-bridge doctor', () => {
       'PASS  view ud_bridge.Users',
       'PASS  view ud_bridge.RoleAssignments',
       'PASS  view ud_bridge.UserEntitlements',
+      'PASS  connect route',
       'PASS  connect token',
       'PASS  connect scopes',
       'PASS  connect parent tenant',
@@ -88,7 +89,7 @@ describe('ud-bridge doctor', () => {
       'PASS  folder logs',
       'PASS  folder journal',
       'PASS  run lock',
-      'All 23 checks passed.',
+      'All 24 checks passed.',
     ]);
   });
 
