@@ -117,7 +117,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       });
       closers.push(() => sim.close());
       embeddedConnectUrl = sim.url;
-      apiBaseUrl = `${sim.url}/v1.0`;
+      apiBaseUrl = sim.url;
       tokenUrl = `${sim.url}/connect/token`;
     }
     const connect = createConnectClient({
@@ -169,6 +169,8 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       gatePolicy: config.policy.destructive,
       anomalyPolicy: config.policy.anomaly,
       parentTenantExternalId: config.connect.parentTenantExternalId,
+      newTenant: { businessUnitName: config.connect.businessUnitName },
+      newUser: { countryCode: config.userDefaults.countryCode, preferredLanguage: config.userDefaults.preferredLanguage },
       concurrency: config.apply.concurrency,
     };
     return {
@@ -328,7 +330,7 @@ export function buildProgram(): Command {
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
-  program.addCommand(doctorCommand((configPath) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
+  program.addCommand(doctorCommand((configPath, o) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), ...(o?.contract ? { contract: o.contract } : {}), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
   return program;
 }
 

@@ -11,7 +11,7 @@ import { createSnapshotSource } from '../source/snapshot/read.js';
 import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityName } from '../source/sqlserver/columns.js';
 import type { SqlServerSourceConfig } from '../source/sqlserver/config.js';
 import { describeTarget, poolConfig, toSourceError } from '../source/sqlserver/connection.js';
-import type { DoctorCheck } from './doctor.js';
+import type { DoctorCheck } from './doctor-check.js';
 
 export async function sourceChecks(source: ResolvedConfig['source']): Promise<DoctorCheck[]> {
   switch (source.type) {

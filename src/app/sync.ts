@@ -18,9 +18,10 @@ import { plan as makePlan, type PlanPolicy } from '../plan/plan.js';
 import { project, type Mapping } from '../plan/project.js';
 import type { StateStore } from '../state/store.js';
 import { applyPlan, type OpResult } from '../apply/executor.js';
+import type { HandlerContext } from '../apply/handlers.js';
 import { findAnomalies, type AnomalyPolicy } from '../plan/anomaly.js';
 import { selectOps } from '../plan/select.js';
-import { observe } from './observe.js';
+import { observe, type Observation } from './observe.js';
 import { resolveOpenIntents, withIntent } from './intents.js';
 import type { ProfileField, ProfileWriter } from './profile-writeback.js';
 
@@ -38,6 +39,10 @@ export interface SyncDeps {
   readonly gatePolicy: GatePolicy;
   readonly anomalyPolicy: AnomalyPolicy;
   readonly parentTenantExternalId: string | undefined;
+  /** connect.businessUnitName: required by Add tenant. */
+  readonly newTenant: HandlerContext['newTenant'];
+  /** userDefaults: Add user's country and language when the VUD row has none. */
+  readonly newUser: HandlerContext['newUser'];
   readonly concurrency: number;
   readonly now?: () => Date;
 }
@@ -157,11 +162,24 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
     if (!request.dryRun) journalNewSkips(deps, runId, skipped);
     progress({ phase: 'connect', step: 'start', mode });
     observedAt = now();
-    observed = await observe(desired, deps.store, deps.connect, {
+    const observation = await observe(desired, deps.store.observed(), deps.connect, {
       mode,
       softMatch: deps.planPolicy.tenantSoftMatch,
       managedApplications: deps.planPolicy.managedApplications,
+      ownsTwoStep: deps.mapping.ownsTwoStep,
+      ownsEmailChangeAllowed: deps.mapping.ownsEmailChangeAllowed,
     });
+    observed = observation.observed;
+    for (const c of observation.anchorConflicts) {
+      deps.journal.write({
+        type: 'drift', runId, level: 'warn', entity: { type: 'user', key: c.userKey, ...(c.linkedUserId ? { connectId: c.linkedUserId } : {}) },
+        field: 'externalId', source: c.linkedUserId, connect: c.others,
+        message: c.linkedUserId === null
+          ? `${c.others.length} Connect accounts (${c.others.join(', ')}) carry VUD user key ${c.userKey} as ud-bridge's external id; none is adopted until only one does`
+          : `Connect account(s) ${c.others.join(', ')} carry VUD user key ${c.userKey} as ud-bridge's external id, but the user is linked to account ${c.linkedUserId}`,
+      });
+    }
+    if (!request.dryRun) await adopt(deps, observation, runId);
     progress({ phase: 'connect', step: 'end' });
     if (mode === 'full' && !request.dryRun) deps.store.replaceMirror(observed);
     planned = gate(makePlan(desired, observed, { ...deps.planPolicy, clientId: deps.connect.clientId }), deps.gatePolicy, deps.store.linkedCounts(), { yesDestructive: request.yesDestructive });
@@ -209,7 +227,7 @@ export async function runSync(deps: SyncDeps, request: RunRequest): Promise<Sync
   let done = 0;
   let failedSoFar = 0;
   progress({ phase: 'apply', step: 'op', done, total, failed: 0 });
-  const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback }, {
+  const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback, newTenant: deps.newTenant, newUser: deps.newUser }, {
     concurrency: deps.concurrency,
     around: withIntent(deps.store, runId),
     ...(request.signal ? { signal: request.signal } : {}),
@@ -294,11 +312,27 @@ async function writeBackProfiles(deps: SyncDeps, observed: ObservedState, planne
   }
 }
 
+/**
+ * Accounts found by their anchor (our external id = the VUD user key) that the local state did
+ * not know, e.g. after the data folder was lost: recorded as linked, and the link written back.
+ */
+async function adopt(deps: SyncDeps, observation: Observation, runId: string): Promise<void> {
+  const { adopted, adoptedTenants } = observation;
+  if (adopted.length === 0 && adoptedTenants.length === 0) return;
+  for (const t of adoptedTenants) deps.store.recordTenant(t.companyKey, { tenantId: t.tenantId, name: t.name, organizationNumber: t.organizationNumber, countryCode: t.countryCode, match: 'hard' });
+  for (const a of adopted) deps.store.recordUser(a.userKey, { userId: a.userId, linked: true, externalIdSet: true });
+  await deps.writeback.writeLinks([
+    ...adoptedTenants.map((t) => ({ entity: 'company' as const, key: t.companyKey, connectId: t.tenantId })),
+    ...adopted.map((a) => ({ entity: 'user' as const, key: a.userKey, connectId: a.userId })),
+  ]);
+  deps.logger.child({ runId }).info('re-adopted by anchor', { tenants: adoptedTenants.length, accounts: adopted.length });
+}
+
 /** The customer tenant new company tenants go under, found by its external id among ours. */
 async function findParent(deps: SyncDeps): Promise<string | undefined> {
   if (!deps.parentTenantExternalId) return undefined;
-  for await (const t of deps.connect.searchTenants({ externalId: deps.parentTenantExternalId })) {
-    if (t.ownerClientId === deps.connect.clientId && t.externalId === deps.parentTenantExternalId) return t.id;
+  for (const t of await deps.connect.listOwnTenants()) {
+    if (t.externalId === deps.parentTenantExternalId) return t.id;
   }
   throw new UdBridgeError('PARENT_TENANT_NOT_FOUND', `connect.parentTenantExternalId: no tenant owned by ${deps.connect.clientId} has external_id ${deps.parentTenantExternalId}`);
 }

@@ -76,13 +76,16 @@ export const configSchema = z
       .object({
         /** embedded: start the Connect simulator in-process (demo and first steps); remote: a real endpoint. */
         mode: z.enum(['embedded', 'remote']).default('remote'),
-        apiBaseUrl: z.url().default('https://public-api.connect.visma.com/v1.0'),
+        /** The API's root; each operation's path carries its version (/v1.0, /v2.0). A trailing /v1.0 is ignored. */
+        apiBaseUrl: z.url().default('https://public-api.connect.visma.com'),
         tokenUrl: z.url().default('https://connect.visma.com/connect/token'),
         clientId: z.string().min(1),
         clientSecret: z.string().min(1, 'expected the client secret, or {env: NAME} / {file: PATH}'),
         clientAuth: z.enum(['form', 'basic']).default('form'),
         /** The parent (customer) tenant under which company tenants are added, by its external id. */
         parentTenantExternalId: z.string().min(1).optional(),
+        /** The Visma business unit new tenants carry; Connect requires it to add a tenant (doctor checks it). */
+        businessUnitName: z.string().min(1, 'expected a Visma business unit name (ud-bridge doctor lists them)').optional(),
         timeoutMs: z.number().int().positive().default(15_000),
         concurrency: z.number().int().min(1).max(64).default(8),
         retry: z
@@ -166,6 +169,15 @@ export const configSchema = z
       })
       .strict()
       .default({ module: 'module:{name}', layout: 'layout:{name}' }),
+
+    /** Add user requires a country and a language: these stand in when a VUD user row has none. */
+    userDefaults: z
+      .object({
+        countryCode: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as NO').optional(),
+        preferredLanguage: z.string().min(2, 'expected a language code such as en or nb').default('en'),
+      })
+      .strict()
+      .default({ preferredLanguage: 'en' }),
 
     scope: z
       .object({

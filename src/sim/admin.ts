@@ -8,6 +8,7 @@ import type { SubscriptionRec } from './store.js';
 import type { FaultSettings, RateLimitSettings, SimCounters } from './types.js';
 import type { NameChange } from './profile-changes.js';
 import type { DeliveryBehaviour, DeliveryRecord } from './webhooks.js';
+import type { ContractViolation } from './contract-check.js';
 
 export interface AdminTarget {
   dump(): SimDump;
@@ -28,6 +29,8 @@ export interface AdminTarget {
   setWebhookBehaviour(b: Partial<DeliveryBehaviour>): DeliveryBehaviour;
   releaseWebhooks(order?: 'newest-first' | 'oldest-first'): number;
   redeliverWebhook(notificationId: string): void;
+  contractViolations(): ContractViolation[];
+  setOldShape(on: boolean): void;
 }
 
 const subscriptionSchema = z.strictObject({
@@ -41,13 +44,14 @@ const emailSchema = z.strictObject({ email: z.string() });
 const nameSchema = z.strictObject({ first_name: z.string().optional(), last_name: z.string().optional() });
 const behaviourSchema = z.strictObject({ duplicates: z.number().int().min(0).max(10).optional(), hold: z.boolean().optional() });
 const releaseSchema = z.strictObject({ order: z.enum(['newest-first', 'oldest-first']).optional() }).nullable();
+const oldShapeSchema = z.strictObject({ enabled: z.boolean() });
 
 async function run(reply: FastifyReply, action: () => { status: number; body?: unknown }): Promise<FastifyReply> {
   try {
     const r = action();
     return await (r.body === undefined ? reply.code(r.status).send() : reply.code(r.status).send(r.body));
   } catch (e) {
-    if (e instanceof SimApiError) return reply.code(e.status).send(e.body());
+    if (e instanceof SimApiError) return reply.code(e.status).send(e.adminBody());
     if (e instanceof Error && 'code' in e && e.code === 'SIM_SEED_INVALID') {
       return reply.code(400).send({ error_code: 'ERROR_VALIDATION', error_message: e.message });
     }
@@ -111,6 +115,13 @@ export function registerAdminRoutes(app: FastifyInstance, sim: AdminTarget): voi
     }),
   );
   app.get('/_sim/subscriptions', (_req, reply) => run(reply, () => ({ status: 200, body: { subscriptions: sim.subscriptions() } })));
+  app.get('/_sim/contract-violations', (_req, reply) => run(reply, () => ({ status: 200, body: { violations: sim.contractViolations() } })));
+  app.put('/_sim/old-shape', (req, reply) =>
+    run(reply, () => {
+      sim.setOldShape(parseBody(oldShapeSchema, req.body).enabled);
+      return { status: 204 };
+    }),
+  );
   app.get('/_sim/webhook-deliveries', (_req, reply) => run(reply, () => ({ status: 200, body: { deliveries: sim.deliveries() } })));
   app.get('/_sim/webhook-behaviour', (_req, reply) => run(reply, () => ({ status: 200, body: sim.webhookBehaviour() })));
   app.put('/_sim/webhook-behaviour', (req, reply) =>

@@ -17,10 +17,13 @@ import type { SimHandle, SimOptions } from './types.js';
 import { changeName } from './profile-changes.js';
 import { changeEmail } from './users.js';
 import { notifyUserModified, WebhookDispatcher } from './webhooks.js';
+import { defaultContract } from '../connect/contract.js';
+import { CONTRACT_LOG_ENV, ContractRecorder } from './contract-check.js';
 
 export type { FaultSettings, SimCounters, SimHandle, SimOptions, RateLimitSettings } from './types.js';
 export type { SimDump, SimSeed } from './seed.js';
 export { OPERATIONS } from './types.js';
+export type { ContractViolation } from './contract-check.js';
 export { SimApiError, SimSeedError } from './api-error.js';
 export { defaultSeedPath } from './seed.js';
 export { signature as webhookSignature } from './webhooks.js';
@@ -48,7 +51,12 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   });
   // The issuer name is only known after listen(); tokens carry it as `iss`.
   let issuerUrl = `http://${host}:${options.port ?? 4010}`;
+  let oldShape = options.oldShape === true;
+  const recorder = new ContractRecorder(options.contractLog === undefined ? (process.env[CONTRACT_LOG_ENV] || null) : options.contractLog);
   const core: SimCore = {
+    contract: defaultContract(),
+    recorder,
+    oldShape: () => oldShape,
     store,
     issuer: new TokenIssuer(() => issuerUrl, ttl),
     limiter,
@@ -113,6 +121,11 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       return sub;
     },
     subscriptions: () => [...store.subscriptions.values()],
+    contractViolations: () => recorder.violations(),
+    clearContractViolations: () => recorder.clear(),
+    setOldShape(on: boolean) {
+      oldShape = on;
+    },
     deliveries: () => webhooks.deliveries(),
     webhookBehaviour: () => webhooks.behaviour(),
     setWebhookBehaviour(b) {

@@ -53,7 +53,7 @@ function journal(h: Harness): Record<string, any>[] {
     .map((l) => JSON.parse(l) as Record<string, any>);
 }
 
-const ours = (h: Harness) => h.sim.dump().tenants.filter((t) => t.owner_client_id === 'ud-bridge');
+const ours = (h: Harness) => h.sim.dump().tenants.filter((t) => t.application_id === 'ud-bridge');
 const linkedUsers = (h: Harness) => h.sim.dump().users.filter((u) => u.applications.some((a) => a.application_id === 'ud-bridge'));
 
 describe('sync with the SQL Server source', () => {
