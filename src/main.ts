@@ -30,6 +30,7 @@ import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
 import { runSync, type SyncDeps } from './app/sync.js';
+import { ProfileWriter } from './app/profile-writeback.js';
 import { explainObject } from './app/explain.js';
 import { explainCommand } from './cli/explain.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
@@ -47,6 +48,9 @@ import { createSnapshotSource } from './source/snapshot/read.js';
 import { generateSnapshot } from './source/synthetic/generate.js';
 import { createSqlServerSource } from './source/sqlserver/index.js';
 import { startSimulator } from './sim/index.js';
+import { startWebhookService } from './webhook/service.js';
+import { sendTestEvent } from './webhook/test-event.js';
+import { webhookCommand } from './cli/webhook.js';
 
 type Action<O> = (options: O) => Promise<CommandResult>;
 
@@ -121,7 +125,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       });
       closers.push(() => sim.close());
       embeddedConnectUrl = sim.url;
-      apiBaseUrl = `${sim.url}/v1.0`;
+      apiBaseUrl = sim.url;
       tokenUrl = `${sim.url}/connect/token`;
     }
     const connect = withRedactedErrors(createConnectClient({
@@ -143,7 +147,14 @@ export async function openApp(options: { configPath?: string; observer?: Connect
     }), (text) => redactor.redactString(text));
     closers.push(() => connect.close());
 
-    const deps = syncDeps(config, { source, writeback, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger), reopenLog: () => reopenLogFiles(logger) });
+    const profiles = new ProfileWriter({
+      store,
+      writeback,
+      journal,
+      logger,
+      policy: { fields: config.policy.profileFields, journalEmails: config.policy.journalEmails },
+    });
+    const deps = syncDeps(config, { source, writeback, profiles, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger), reopenLog: () => reopenLogFiles(logger) });
     return {
       config,
       logger,
@@ -151,6 +162,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       journal,
       source,
       writeback,
+      profiles,
       connect,
       embeddedConnectUrl,
       sinks,
@@ -165,7 +177,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
 }
 
 /** A run's dependencies: the parts openApp opens, and the mapping and policies from the config. */
-export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog' | 'reopenLog'>): SyncDeps {
+export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'profiles' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog' | 'reopenLog'>): SyncDeps {
   return {
     ...parts,
     mapping: {
@@ -183,6 +195,8 @@ export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' 
     gatePolicy: config.policy.destructive,
     anomalyPolicy: config.policy.anomaly,
     parentTenantExternalId: config.connect.parentTenantExternalId,
+    newTenant: { businessUnitName: config.connect.businessUnitName },
+    newUser: { countryCode: config.userDefaults.countryCode, preferredLanguage: config.userDefaults.preferredLanguage },
     concurrency: config.apply.concurrency,
   };
 }
@@ -259,6 +273,9 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     metrics,
     sinkFailures: app.sinks,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
+    ...(app.config.webhooks.enabled
+      ? { webhooks: () => startWebhookService({ config: app.config.webhooks, store: app.store, profiles: app.profiles, journal: app.journal, logger: app.logger }) }
+      : {}),
     statusPage: {
       journalDir: app.config.paths.journal,
       heldOps: () => app.store.heldOps(),
@@ -320,10 +337,17 @@ export function buildProgram(): Command {
       }
     }, runAction),
   );
+  program.addCommand(
+    webhookCommand((flags) => {
+      // Only the webhook secrets are read: an admin can check the listener without the Connect or SQL credentials.
+      const config = loadConfig({ secrets: { only: ['webhooks.secret', 'webhooks.previousSecret'] }, ...(flags.config === undefined ? {} : { path: flags.config }) });
+      return sendTestEvent(config.webhooks, flags.url === undefined ? {} : { url: flags.url });
+    }, runAction),
+  );
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
-  program.addCommand(doctorCommand((configPath) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
+  program.addCommand(doctorCommand((configPath, o) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), ...(o?.contract ? { contract: o.contract } : {}), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
   return program;
 }
 

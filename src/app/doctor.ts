@@ -10,15 +10,12 @@ import { readLockHolder, staleReason } from '../daemon/lock.js';
 import { ConfigError, describeError } from '../errors.js';
 import { createRedactor } from '../log/redact.js';
 import { connectChecks } from './doctor-connect.js';
+import { contractChecks, type ContractOptions } from './doctor-contract.js';
 import { networkChecks } from './doctor-network.js';
 import { sourceChecks } from './doctor-source.js';
 
-export interface DoctorCheck {
-  readonly name: string;
-  readonly ok: boolean;
-  /** Why it passed or failed, in words an admin can act on. */
-  readonly detail: string;
-}
+export type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from './doctor-check.js';
 
 export interface DoctorReport {
   readonly ok: boolean;
@@ -32,6 +29,8 @@ export interface DoctorOptions {
   /** The run lock's staleness rule, as the sync command applies it. */
   readonly lockStaleAfterMs: number;
   readonly now?: () => Date;
+  /** `--contract`: also compare every read operation's live answer with the contract document. */
+  readonly contract?: ContractOptions;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -46,6 +45,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(...(await guarded('source', () => sourceChecks(config.source))));
   checks.push(...networkChecks(config));
   checks.push(...(await guarded('connect', () => connectChecks(config))));
+  if (options.contract) checks.push(...(await guarded('contract', () => contractChecks(config, options.contract!))));
   checks.push(...folderChecks(config));
   checks.push(lockCheck(config.paths.data, options.lockStaleAfterMs, options.now ?? (() => new Date())));
   // Details quote what Connect and SQL Server answered; an answer may echo what it was sent.

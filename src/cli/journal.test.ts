@@ -76,6 +76,19 @@ describe('ud-bridge journal', () => {
     expect((await run({ since: '2025-03-01T10:00:05Z' })).lines).toHaveLength(2);
   });
 
+  it('keeps debug events out of the default view and shows webhook events with what happened', async () => {
+    const j = createJournal({ dir, now: () => new Date('2025-03-01T11:00:00Z') });
+    j.write({ type: 'webhook.dropped', runId: 'webhook-n1', level: 'debug', entity: { type: 'connectAccount', key: 'a6cd', connectId: 'a6cd' }, event: 'USERACCOUNT_MODIFIED', notificationId: 'n1', eventDate: '2025-03-01T10:59:00.000Z', reason: 'unlinked', message: 'not linked to ud-bridge' });
+    j.write({ type: 'webhook.rejected', runId: 'webhook-x', level: 'warn', sender: { address: '203.0.113.9' }, reason: 'bad-signature', status: 401, message: 'the signature does not match' });
+    j.write({ type: 'webhook.applied', runId: 'webhook-n2', level: 'info', entity: { type: 'user', key: '12450', connectId: 'a6cd' }, event: 'USERACCOUNT_MODIFIED', notificationId: 'n2', eventDate: '2025-03-01T10:59:30.000Z', changes: { email: { from: 'j***@example.com', to: 'j***@example.org' } }, outcome: 'updated', message: 'email written back' });
+    await j.close();
+    const shown = (await run({ since: '2025-03-01T10:30Z' })).lines;
+    expect(shown.map((l) => l.split(/\s+/)[3])).toEqual(['webhook.rejected', 'webhook.applied']);
+    expect(shown[0]).toContain('from 203.0.113.9: the signature does not match  → 401 bad-signature');
+    expect(shown[1]).toContain('user:12450');
+    expect((await run({ since: '2025-03-01T10:30Z', level: 'debug' })).lines[0]).toContain('→ dropped (unlinked)');
+  });
+
   it('--run of a run the journal never saw fails saying so; a known run with nothing matching does not', async () => {
     await expect(run({ run: 'r9' })).rejects.toMatchObject({ code: 'NO_SUCH_RUN', exitCode: 1, message: expect.stringContaining('there is no run r9') });
     const known = await run({ run: 'r2', type: 'op.failed' });
@@ -112,7 +125,7 @@ describe('ud-bridge journal', () => {
 
   it.each<[JournalFlags, string]>([
     [{ run: 'r1', last: true }, '--last'],
-    [{ level: 'debug' }, '--level'],
+    [{ level: 'trace' }, '--level'],
     [{ entity: 'U001' }, '--entity'],
     [{ since: 'yesterday' }, '--since'],
   ])('%j is a usage error naming %s', async (flags, flag) => {

@@ -51,7 +51,7 @@ export function parseSince(raw: string, now: Date): Date {
 
 export function parseJournalFlags(flags: JournalFlags, now: Date): Omit<JournalQuery, 'dir' | 'onBadLine'> {
   if (flags.run !== undefined && flags.last === true) throw new UsageError('journal: give --run or --last, not both');
-  if (flags.level !== undefined && !(flags.level in LEVEL_RANK)) throw new UsageError(`journal: --level must be info, warn or error; got '${flags.level}'`);
+  if (flags.level !== undefined && !(flags.level in LEVEL_RANK)) throw new UsageError(`journal: --level must be debug, info, warn or error; got '${flags.level}'`);
   if (flags.entity !== undefined && !/^[A-Za-z]+:\S+$/.test(flags.entity)) throw new UsageError(`journal: --entity must look like user:U001 or company:C100; got '${flags.entity}'`);
   return {
     ...(flags.run === undefined ? {} : { runId: flags.run }),
@@ -109,8 +109,18 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
       return { text: `${e.check}: ${e.message}`, outcome: 'paused' };
     case 'drift':
       return { text: `${e.field}: ${e.message}`, outcome: 'drift' };
+    case 'webhook.rejected':
+      return { text: `from ${e.sender.address}${e.sender.forwardedFor === undefined ? '' : ` (for ${e.sender.forwardedFor})`}: ${e.message}`, outcome: `${e.status} ${e.reason}` };
     case 'webhook.applied':
-      return { text: `${e.event}: ${e.message}`, outcome: '' };
+      return { text: `${e.event}: ${e.message}`, outcome: e.outcome };
+    case 'webhook.dropped':
+      return { text: `${e.event}: ${e.message}`, outcome: `dropped (${e.reason})` };
+    case 'webhook.failed':
+      return { text: `${e.event}: ${e.message}`, outcome: `failed ${e.error.code}: ${e.error.message}` };
+    case 'profile.written':
+      return { text: e.message, outcome: e.outcome };
+    case 'profile.conflict':
+      return { text: e.message, outcome: 'links unchanged' };
     default: {
       // A type written by a newer version: still show it rather than drop it.
       const unknown = e as { type: string; message?: unknown; reason?: unknown };
@@ -189,7 +199,7 @@ export function journalCommand(deps: JournalCommandDeps, wrap: ActionWrapper): C
     .option('--run <id>', 'only this run')
     .option('--last', 'only the most recent run')
     .option('--since <when>', 'only events since a duration ago (30m, 24h, 7d, 2w) or an ISO time')
-    .option('--level <level>', 'minimum level: info, warn or error')
+    .option('--level <level>', 'minimum level: debug, info (the default), warn or error')
     .option('--entity <type:key>', 'only events about this object, e.g. user:U001 or company:C100')
     .option('--type <type>', 'only this event type (op.failed) or family (op)')
     .option('--json', 'one JSON object per line')

@@ -22,7 +22,7 @@ async function run(adaptive: boolean, calls: number, perSecond: number, latencyM
   const trajectory: string[] = [];
   let limited = 0;
   const client = createConnectClient({
-    apiBaseUrl: `${sim.url}/v1.0`,
+    apiBaseUrl: sim.url,
     tokenUrl: `${sim.url}/connect/token`,
     clientId: 'ud-bridge',
     clientSecret: 'local-dev-secret',

@@ -12,7 +12,9 @@ import type { HeldOp, Op } from '../domain/plan.js';
 import type { RunSummary } from '../domain/run.js';
 import { StateError } from '../errors.js';
 import { createRedactor, type Redactor } from '../log/redact.js';
+import { ProfileVersions } from './profile-versions.js';
 import { MIGRATIONS } from './schema.js';
+import { WebhookInbox } from './webhook-inbox.js';
 
 export interface TenantRecord {
   readonly tenantId: string;
@@ -72,12 +74,20 @@ export interface StateStoreOptions {
 }
 
 export class StateStore {
+  /** The webhook inbox; `webhooks.stats()` and `webhooks.recent()` are what a status page shows. */
+  readonly webhooks: WebhookInbox;
+  /** Profile versions per account and the directory's emails, shared by webhooks and full runs. */
+  readonly profiles: ProfileVersions;
+
   private constructor(
     private readonly db: Database.Database,
     private readonly redactor: Redactor,
     /** The data folder it lives in (the plan key is kept beside it). */
     readonly dataDir: string,
-  ) {}
+  ) {
+    this.webhooks = new WebhookInbox(db);
+    this.profiles = new ProfileVersions(db);
+  }
 
   static open(dataDir: string, options: StateStoreOptions = {}): StateStore {
     try {

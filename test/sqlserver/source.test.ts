@@ -331,4 +331,33 @@ describe('SQL Server writeback through mssql against the TDS test server', () =>
     const merge = on.server.requests.find((r) => r.sql.startsWith('MERGE ud_bridge.ConnectProfiles'));
     expect(merge?.params).toEqual({ connectUserId: CONNECT_USER.toUpperCase(), email: 'kåre@example.no', firstName: 'Kåre', lastName: 'Ødegård 🎿' });
   });
+
+  it('says whether a profile write changed a row, and writes only the fields it is given', async () => {
+    const off = await setup({});
+    expect(await off.source.writeProfile({ connectUserId: CONNECT_USER, email: 'a@b.no' })).toBe('disabled');
+
+    let affected = 1;
+    const server = await startTdsServer({ handler: () => ({ rowsAffected: affected }), login: { user: 'ud_bridge', password: 'pw-æ' } });
+    cleanup.push(() => server.close());
+    const source = createSqlServerSource(
+      parseSqlServerSourceConfig({
+        server: '127.0.0.1', port: server.port, database: 'VUD', auth: { type: 'sql', user: 'ud_bridge', password: 'pw-æ' },
+        encrypt: false, reconnect: { attempts: 0, initialDelayMs: 1, maxDelayMs: 5 }, writeback: { profiles: true },
+      }),
+    );
+    cleanup.push(() => source.close());
+    expect(await source.writeProfile({ connectUserId: CONNECT_USER, email: 'Kari.Ny@Example.no' })).toBe('updated');
+    affected = 0;
+    expect(await source.writeProfile({ connectUserId: CONNECT_USER, email: 'Kari.Ny@Example.no' })).toBe('unchanged');
+    const merge = server.requests.find((r) => r.sql.startsWith('MERGE ud_bridge.ConnectProfiles'))!;
+    expect(merge.params).toEqual({ connectUserId: CONNECT_USER.toUpperCase(), email: 'Kari.Ny@Example.no' });
+    expect(merge.paramTypes.connectUserId).toBe('uniqueidentifier');
+    // A field the policy does not take is neither compared nor written.
+    expect(merge.sql).not.toContain('FirstName');
+    // A change of case alone is a change: compared in a binary collation, not the database's.
+    expect(merge.sql).toContain('t.Email COLLATE Latin1_General_100_BIN2 <> s.Email COLLATE Latin1_General_100_BIN2');
+    const bad = await failure(source.writeProfile({ connectUserId: CONNECT_USER, lastName: 'x'.repeat(101) }));
+    expect(bad.code).toBe('SOURCE_WRITEBACK_INVALID');
+    expect(bad.message).toContain('lastName');
+  });
 });
