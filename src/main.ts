@@ -19,15 +19,18 @@ import { doctorCommand } from './cli/doctor.js';
 import { runDoctor } from './app/doctor.js';
 import { registerDaemonCommand, type DaemonCommandDeps } from './cli/daemon.js';
 import { registerStatusCommand } from './cli/status.js';
+import { interruptOnSignals } from './cli/interrupt.js';
+import { ignoreBrokenPipe } from './cli/broken-pipe.js';
 import { registerServiceCommand } from './cli/service.js';
 import { DaemonMetrics } from './daemon/metrics.js';
-import { readLockHolder } from './daemon/lock.js';
+import { readLockHolder, staleReason } from './daemon/lock.js';
 import { newRunId } from './app/sync.js';
 import { guardJournal, SinkMonitor } from './app/sinks.js';
 import { defaultConfigPath, packageRoot } from './config/load.js';
 import type { App } from './app/app.js';
 import { noWriteback } from './app/app.js';
 import { runSync, type SyncDeps } from './app/sync.js';
+import { ProfileWriter } from './app/profile-writeback.js';
 import { explainObject } from './app/explain.js';
 import { explainCommand } from './cli/explain.js';
 import { loadConfig, type ResolvedConfig } from './config/load.js';
@@ -35,14 +38,17 @@ import { createConnectClient, CONNECT_SCOPES, type ConnectObserver } from './con
 import { withNetworkLog } from './connect/log-observer.js';
 import { withRedactedErrors } from './connect/redacted-errors.js';
 import { acquireRunLock } from './daemon/lock.js';
-import type { RunRequest } from './domain/run.js';
+import type { RunProgress, RunRequest } from './domain/run.js';
 import type { DirectorySource, DirectoryWriteback } from './domain/snapshot.js';
 import { createJournal } from './journal/writer.js';
-import { createLogger, closeLogger, flushLogFiles, type Logger } from './log/logger.js';
+import { createLogger, closeLogger, flushLogFiles, reopenLogFiles, type Logger } from './log/logger.js';
 import { createRedactor } from './log/redact.js';
 import { StateStore } from './state/store.js';
 import { createSnapshotSource } from './source/snapshot/read.js';
 import { generateSnapshot } from './source/synthetic/generate.js';
+import { startWebhookService } from './webhook/service.js';
+import { sendTestEvent } from './webhook/test-event.js';
+import { webhookCommand } from './cli/webhook.js';
 
 type Action<O> = (options: O) => Promise<CommandResult>;
 
@@ -123,7 +129,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       });
       closers.push(() => sim.close());
       embeddedConnectUrl = sim.url;
-      apiBaseUrl = `${sim.url}/v1.0`;
+      apiBaseUrl = sim.url;
       tokenUrl = `${sim.url}/connect/token`;
     }
     const connect = withRedactedErrors(createConnectClient({
@@ -145,7 +151,14 @@ export async function openApp(options: { configPath?: string; observer?: Connect
     }), (text) => redactor.redactString(text));
     closers.push(() => connect.close());
 
-    const deps = syncDeps(config, { source, writeback, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger) });
+    const profiles = new ProfileWriter({
+      store,
+      writeback,
+      journal,
+      logger,
+      policy: { fields: config.policy.profileFields, journalEmails: config.policy.journalEmails },
+    });
+    const deps = syncDeps(config, { source, writeback, profiles, connect, store, journal, logger, sinks, flushLog: () => flushLogFiles(logger), reopenLog: () => reopenLogFiles(logger) });
     return {
       config,
       logger,
@@ -153,6 +166,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
       journal,
       source,
       writeback,
+      profiles,
       connect,
       embeddedConnectUrl,
       sinks,
@@ -167,7 +181,7 @@ export async function openApp(options: { configPath?: string; observer?: Connect
 }
 
 /** A run's dependencies: the parts openApp opens, and the mapping and policies from the config. */
-export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog'>): SyncDeps {
+export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' | 'writeback' | 'profiles' | 'connect' | 'store' | 'journal' | 'logger' | 'sinks' | 'flushLog' | 'reopenLog'>): SyncDeps {
   return {
     ...parts,
     mapping: {
@@ -185,6 +199,8 @@ export function syncDeps(config: ResolvedConfig, parts: Pick<SyncDeps, 'source' 
     gatePolicy: config.policy.destructive,
     anomalyPolicy: config.policy.anomaly,
     parentTenantExternalId: config.connect.parentTenantExternalId,
+    newTenant: { businessUnitName: config.connect.businessUnitName },
+    newUser: { countryCode: config.userDefaults.countryCode, preferredLanguage: config.userDefaults.preferredLanguage },
     concurrency: config.apply.concurrency,
   };
 }
@@ -209,18 +225,24 @@ async function syncOnce(configPath: string | undefined, request: RunRequest | ((
   });
   try {
     const lock = acquireRunLock({ dataDir: app.config.paths.data, staleAfterMs: LOCK_STALE_MS });
+    // Ctrl-C and SIGTERM take the daemon's path: no new op, the in-flight ones finish (bounded).
+    const interrupt = interruptOnSignals({ deadlineMs: app.config.daemon.shutdownDeadlineSeconds * 1000, beforeForcedExit: () => lock.release() });
     try {
       const base = typeof request === 'function' ? request(app.store) : request;
-      const watched: RunRequest = onProgress === undefined ? base : {
+      const watched: RunRequest = {
         ...base,
-        onProgress: (p) => {
-          if (p.phase === 'connect') readingConnect = p.step !== 'end';
-          onProgress(p);
-        },
+        signal: interrupt.signal,
+        ...(onProgress === undefined ? {} : {
+          onProgress: (p: RunProgress) => {
+            if (p.phase === 'connect') readingConnect = p.step !== 'end';
+            onProgress(p);
+          },
+        }),
       };
       const result = await app.sync(watched);
-      return { ...result, journalPath: app.journal.path, dataDir: app.config.paths.data, connectCalls: calls };
+      return { ...result, journalPath: app.journal.path, dataDir: app.config.paths.data, connectCalls: calls, ...(interrupt.received ? { interruptedBy: interrupt.received } : {}) };
     } finally {
+      interrupt.dispose();
       lock.release();
     }
   } finally {
@@ -255,6 +277,9 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     metrics,
     sinkFailures: app.sinks,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
+    ...(app.config.webhooks.enabled
+      ? { webhooks: () => startWebhookService({ config: app.config.webhooks, store: app.store, profiles: app.profiles, journal: app.journal, logger: app.logger }) }
+      : {}),
     statusPage: {
       journalDir: app.config.paths.journal,
       heldOps: () => app.store.heldOps(),
@@ -297,6 +322,7 @@ export function buildProgram(): Command {
       history: { lastRuns: (n) => store.lastRuns(n), heldOpsCount: () => store.heldOps().length },
       schedules: config.daemon.schedules,
       readHolder: () => readLockHolder(config.paths.data),
+      holderStale: (holder) => staleReason(holder, new Date(), LOCK_STALE_MS),
     };
   });
   registerServiceCommand(program, runAction, {
@@ -315,10 +341,17 @@ export function buildProgram(): Command {
       }
     }, runAction),
   );
+  program.addCommand(
+    webhookCommand((flags) => {
+      // Only the webhook secrets are read: an admin can check the listener without the Connect or SQL credentials.
+      const config = loadConfig({ secrets: { only: ['webhooks.secret', 'webhooks.previousSecret'] }, ...(flags.config === undefined ? {} : { path: flags.config }) });
+      return sendTestEvent(config.webhooks, flags.url === undefined ? {} : { url: flags.url });
+    }, runAction),
+  );
   program.addCommand(journalCommand({ journalDir: (configPath) => configuredPaths(configPath).journal }, runAction));
   program.addCommand(generateCommand(runAction));
   program.addCommand(simCommand(runAction));
-  program.addCommand(doctorCommand((configPath) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
+  program.addCommand(doctorCommand((configPath, o) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), ...(o?.contract ? { contract: o.contract } : {}), lockStaleAfterMs: LOCK_STALE_MS }), runAction));
   return program;
 }
 
@@ -357,4 +390,8 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) await main(process.argv);
+if (isEntryPoint()) {
+  ignoreBrokenPipe(process.stdout);
+  ignoreBrokenPipe(process.stderr);
+  await main(process.argv);
+}

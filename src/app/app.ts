@@ -10,6 +10,7 @@ import type { JournalWriter } from '../journal/writer.js';
 import type { Logger } from '../log/logger.js';
 import type { StateStore } from '../state/store.js';
 import type { SinkMonitor } from './sinks.js';
+import type { ProfileWriter } from './profile-writeback.js';
 import type { SyncResult } from './sync.js';
 import type { ExplainReport } from './explain.js';
 import type { ObjectRef } from '../plan/explain.js';
@@ -21,6 +22,8 @@ export interface App {
   readonly journal: JournalWriter;
   readonly source: DirectorySource;
   readonly writeback: DirectoryWriteback;
+  /** The profile writeback shared by full runs and the webhook receiver. */
+  readonly profiles: ProfileWriter;
   readonly connect: ConnectClient;
   /** The in-process simulator's URL when connect.mode is embedded. */
   readonly embeddedConnectUrl: string | null;
@@ -35,5 +38,7 @@ export interface App {
 /** The JSON snapshot and the synthetic source have no place to write links back to. */
 export const noWriteback: DirectoryWriteback = {
   async writeLinks() {},
-  async writeProfile() {},
+  async writeProfile() {
+    return 'disabled';
+  },
 };

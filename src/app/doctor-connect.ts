@@ -1,21 +1,18 @@
 /**
  * `doctor`'s checks of Visma Connect: a token can be had, every scope ud-bridge uses is granted,
- * the customer tenant exists, and every application in the program map is known. Nothing is
- * written: the Public API has no "list applications" operation, so an application counts as known
- * when it is on the customer tenant's hierarchy or on a tenant ud-bridge has linked.
+ * the customer tenant exists, the business unit and user defaults are ones Connect accepts, and
+ * every application in the program map exists with the roles the config names in its catalog.
+ * Nothing is written.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/load.js';
-import { CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
+import { ALL_CONNECT_SCOPES, CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
 import { ConnectAuthError } from '../connect/errors.js';
 import { createHttpTransport } from '../connect/http.js';
 import type { NetworkSettings } from '../connect/network.js';
 import { createTokenCache } from '../connect/token-cache.js';
 import { describeError } from '../errors.js';
 import { startSimulator } from '../sim/index.js';
-import { StateStore } from '../state/store.js';
-import type { DoctorCheck } from './doctor.js';
+import type { DoctorCheck } from './doctor-check.js';
 
 interface Endpoints {
   readonly apiBaseUrl: string;
@@ -30,7 +27,7 @@ export async function connectChecks(config: ResolvedConfig): Promise<DoctorCheck
   // The same in-process simulator a run would start, so the embedded demo is checked as it runs.
   const sim = await startSimulator({ port: 0, statePath: c.embedded.statePath, ...(c.embedded.seed ? { seed: c.embedded.seed } : {}) });
   try {
-    return await checksAgainst(config, { apiBaseUrl: `${sim.url}/v1.0`, tokenUrl: `${sim.url}/connect/token` });
+    return await checksAgainst(config, { apiBaseUrl: sim.url, tokenUrl: `${sim.url}/connect/token` });
   } finally {
     await sim.close();
   }
@@ -40,13 +37,16 @@ async function checksAgainst(config: ResolvedConfig, at: Endpoints): Promise<Doc
   const granted = await grantedScopes(config, at);
   if (!granted.ok) return [{ name: 'connect token', ok: false, detail: granted.detail }];
   const checks: DoctorCheck[] = [{ name: 'connect token', ok: true, detail: granted.detail }];
+  // A run needs CONNECT_SCOPES; the rest only serve doctor's own reads (catalogs, business units).
   const missing = CONNECT_SCOPES.filter((s) => !granted.scopes.includes(s));
+  const doctorOnly = ALL_CONNECT_SCOPES.filter((s) => !CONNECT_SCOPES.includes(s) && !granted.scopes.includes(s));
+  const note = doctorOnly.length ? `; not granted, needed only by doctor's checks: ${doctorOnly.join(', ')}` : '';
   checks.push(
     missing.length === 0
-      ? { name: 'connect scopes', ok: true, detail: `all ${CONNECT_SCOPES.length} scopes granted` }
-      : { name: 'connect scopes', ok: false, detail: `not granted to ${config.connect.clientId}: ${missing.join(', ')} (grant them in the Developer Portal)` },
+      ? { name: 'connect scopes', ok: true, detail: `all ${CONNECT_SCOPES.length} scopes a run needs are granted${note}` }
+      : { name: 'connect scopes', ok: false, detail: `not granted to ${config.connect.clientId}: ${missing.join(', ')} (grant them in the Developer Portal)${note}` },
   );
-  const usable = CONNECT_SCOPES.filter((s) => granted.scopes.includes(s));
+  const usable = ALL_CONNECT_SCOPES.filter((s) => granted.scopes.includes(s));
   const client = createConnectClient({
     apiBaseUrl: at.apiBaseUrl,
     tokenUrl: at.tokenUrl,
@@ -90,11 +90,11 @@ async function grantedScopes(config: ResolvedConfig, at: Endpoints): Promise<Gra
     });
   const obtained = `token obtained for ${config.connect.clientId} from ${at.tokenUrl}`;
   try {
-    const full = tokens(CONNECT_SCOPES);
+    const full = tokens(ALL_CONNECT_SCOPES);
     try {
       await full.get();
       // An endpoint that does not echo the scopes granted what was asked, or it would have refused.
-      return { ok: true, scopes: full.grantedScopes ?? CONNECT_SCOPES, detail: obtained };
+      return { ok: true, scopes: full.grantedScopes ?? ALL_CONNECT_SCOPES, detail: obtained };
     } catch (e) {
       if (!(e instanceof ConnectAuthError && e.errorCode === 'invalid_scope')) throw e;
     }
@@ -110,57 +110,53 @@ async function grantedScopes(config: ResolvedConfig, at: Endpoints): Promise<Gra
 
 async function applicationChecks(config: ResolvedConfig, client: ConnectClient): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
-  /** Tenants whose hierarchy can vouch for an application, the customer tenant first. */
-  const anchors: { id: string; what: string }[] = [];
+  const guard = async (name: string, run: () => Promise<DoctorCheck | DoctorCheck[]>): Promise<void> => {
+    try {
+      const r = await run();
+      checks.push(...(Array.isArray(r) ? r : [r]));
+    } catch (e) {
+      checks.push({ name, ok: false, detail: describeError(e).message });
+    }
+  };
   const parentKey = config.connect.parentTenantExternalId;
-  try {
-    if (parentKey !== undefined) {
-      let parentId: string | undefined;
-      for await (const t of client.searchTenants({ externalId: parentKey })) {
-        if (t.ownerClientId === client.clientId && t.externalId === parentKey) parentId = t.id;
-      }
-      checks.push(
-        parentId === undefined
-          ? { name: 'connect parent tenant', ok: false, detail: `connect.parentTenantExternalId: no tenant owned by ${client.clientId} has external_id ${parentKey}` }
-          : { name: 'connect parent tenant', ok: true, detail: `${parentKey} is tenant ${parentId}` },
-      );
-      if (parentId !== undefined) anchors.push({ id: parentId, what: "the customer tenant's hierarchy" });
-    }
-    for (const id of linkedTenants(config.paths.data)) anchors.push({ id, what: `linked tenant ${id}` });
-
-    const wanted = Object.entries(config.programs);
-    const found = new Map<string, string>();
-    const seen = new Set<string>();
-    for (const anchor of anchors) {
-      if (wanted.every(([, p]) => found.has(p.applicationId))) break;
-      if (seen.has(anchor.id)) continue;
-      seen.add(anchor.id);
-      for (const a of await client.listHierarchyApplications({ tenantId: anchor.id })) {
-        seen.add(a.tenantId);
-        if (!found.has(a.applicationId)) found.set(a.applicationId, anchor.what);
-      }
-    }
-    for (const [key, p] of wanted) {
-      const where = found.get(p.applicationId);
-      checks.push(
-        where === undefined
-          ? { name: `program ${key}`, ok: false, detail: `unknown application: not on the customer tenant's hierarchy (${p.applicationId})` }
-          : { name: `program ${key}`, ok: true, detail: `application ${p.applicationId} found on ${where}` },
-      );
-    }
-  } catch (e) {
-    checks.push({ name: 'connect applications', ok: false, detail: describeError(e).message });
+  if (parentKey !== undefined) {
+    await guard('connect parent tenant', async () => {
+      const parent = (await client.listOwnTenants()).find((t) => t.externalId === parentKey);
+      return parent === undefined
+        ? { name: 'connect parent tenant', ok: false, detail: `connect.parentTenantExternalId: no tenant owned by ${client.clientId} has external_id ${parentKey}` }
+        : { name: 'connect parent tenant', ok: true, detail: `${parentKey} is tenant ${parent.id}` };
+    });
+  }
+  await guard('connect business unit', async () => {
+    const units = await client.listBusinessUnits();
+    const want = config.connect.businessUnitName;
+    if (want === undefined) return { name: 'connect business unit', ok: false, detail: `connect.businessUnitName: not set; Add tenant requires one of ${units.join(', ')}` };
+    return units.includes(want)
+      ? { name: 'connect business unit', ok: true, detail: `${want} is a Visma business unit` }
+      : { name: 'connect business unit', ok: false, detail: `connect.businessUnitName: ${JSON.stringify(want)} is not one of ${units.join(', ')}` };
+  });
+  await guard('connect user defaults', async () => {
+    const [countries, languages] = await Promise.all([client.listCountries(), client.listLanguages()]);
+    const problems: string[] = [];
+    const country = config.userDefaults.countryCode;
+    if (country !== undefined && !countries.some((c) => c.iso2Code === country)) problems.push(`userDefaults.countryCode: ${country} is not a country Connect accepts`);
+    const language = config.userDefaults.preferredLanguage;
+    if (!languages.some((l) => l.code === language || language.startsWith(`${l.code}-`))) problems.push(`userDefaults.preferredLanguage: ${language} is not a language Connect accepts`);
+    return problems.length === 0
+      ? { name: 'connect user defaults', ok: true, detail: `country ${country ?? '(from each VUD row)'}, language ${language}` }
+      : { name: 'connect user defaults', ok: false, detail: problems.join('; ') };
+  });
+  for (const [key, p] of Object.entries(config.programs)) {
+    await guard(`program ${key}`, async () => {
+      const app = await client.getApplication({ applicationId: p.applicationId });
+      const catalog = await client.listApplicationRoles({ applicationId: p.applicationId });
+      const name = `program ${key}`;
+      if (p.roles === undefined) return { name, ok: true, detail: `application ${p.applicationId} (${app.name ?? 'no name'}) has ${catalog.length} roles; programs.${key}.roles is not set, so roles are not checked before a call` };
+      const unknown = p.roles.filter((r) => !catalog.includes(r));
+      const unused = catalog.filter((r) => !p.roles!.includes(r));
+      if (unknown.length > 0) return { name, ok: false, detail: `programs.${key}.roles: not in the catalog of ${p.applicationId}: ${unknown.join(', ')}` };
+      return { name, ok: true, detail: `application ${p.applicationId} (${app.name ?? 'no name'}): every configured role is in its catalog${unused.length ? `; the catalog also has ${unused.join(', ')}` : ''}` };
+    });
   }
   return checks;
-}
-
-/** Tenant ids from the state a previous run left, if any; doctor never creates the database. */
-function linkedTenants(dataDir: string): string[] {
-  if (!existsSync(join(dataDir, 'state.sqlite'))) return [];
-  const store = StateStore.open(dataDir, { readonly: true });
-  try {
-    return store.observed().tenants.map((t) => t.tenantId);
-  } finally {
-    store.close();
-  }
 }

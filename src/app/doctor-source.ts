@@ -12,7 +12,7 @@ import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityName } from '../source/sqlser
 import type { SqlServerSourceConfig } from '../source/sqlserver/config.js';
 import { describeTarget, poolConfig, toSourceError } from '../source/sqlserver/connection.js';
 import type { EncryptionInUse } from '../source/sqlserver/encryption.js';
-import type { DoctorCheck } from './doctor.js';
+import type { DoctorCheck } from './doctor-check.js';
 
 export async function sourceChecks(source: ResolvedConfig['source']): Promise<DoctorCheck[]> {
   switch (source.type) {

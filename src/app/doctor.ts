@@ -9,14 +9,11 @@ import { loadConfig, type ResolvedConfig } from '../config/load.js';
 import { readLockHolder, staleReason } from '../daemon/lock.js';
 import { ConfigError, describeError } from '../errors.js';
 import { createRedactor } from '../log/redact.js';
+import type { ContractOptions } from './doctor-contract.js';
 import { networkChecks } from './doctor-network.js';
 
-export interface DoctorCheck {
-  readonly name: string;
-  readonly ok: boolean;
-  /** Why it passed or failed, in words an admin can act on. */
-  readonly detail: string;
-}
+export type { DoctorCheck } from './doctor-check.js';
+import type { DoctorCheck } from './doctor-check.js';
 
 export interface DoctorReport {
   readonly ok: boolean;
@@ -30,6 +27,8 @@ export interface DoctorOptions {
   /** The run lock's staleness rule, as the sync command applies it. */
   readonly lockStaleAfterMs: number;
   readonly now?: () => Date;
+  /** `--contract`: also compare every read operation's live answer with the contract document. */
+  readonly contract?: ContractOptions;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -45,6 +44,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(...(await guarded('source', async () => (await import('./doctor-source.js')).sourceChecks(config.source))));
   checks.push(...networkChecks(config));
   checks.push(...(await guarded('connect', async () => (await import('./doctor-connect.js')).connectChecks(config))));
+  if (options.contract) checks.push(...(await guarded('contract', async () => (await import('./doctor-contract.js')).contractChecks(config, options.contract!))));
   checks.push(...folderChecks(config));
   checks.push(lockCheck(config.paths.data, options.lockStaleAfterMs, options.now ?? (() => new Date())));
   // Details quote what Connect and SQL Server answered; an answer may echo what it was sent.
@@ -71,7 +71,7 @@ function folderChecks(config: ResolvedConfig): DoctorCheck[] {
   return [...folders].map(([what, dir]) => {
     const probe = join(dir, `.ud-bridge-doctor-${process.pid}`);
     try {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(dir, { recursive: true, mode: 0o700 }); // as a run would create it: private
       writeFileSync(probe, 'probe');
       rmSync(probe, { force: true });
       return { name: `folder ${what}`, ok: true, detail: `${dir} is writable` };

@@ -44,11 +44,17 @@ export async function explainObject(deps: ExplainDeps, ref: ObjectRef, options: 
   let observed: ObservedState;
   let connectNote: string | undefined;
   try {
-    // What the next delta run compares with: the local state, and Connect searched only for companies with no tenant yet.
-    observed = await observe(desired, deps.store, deps.connect, { mode: 'delta', softMatch: deps.planPolicy.tenantSoftMatch, managedApplications: deps.planPolicy.managedApplications });
+    // What the next delta run compares with: the local state, plus what Connect says for companies and users with no link yet.
+    observed = (await observe(desired, mirror, deps.connect, {
+      mode: 'delta',
+      softMatch: deps.planPolicy.tenantSoftMatch,
+      managedApplications: deps.planPolicy.managedApplications,
+      ownsTwoStep: deps.mapping.ownsTwoStep,
+      ownsEmailChangeAllowed: deps.mapping.ownsEmailChangeAllowed,
+    })).observed;
   } catch (e) {
     observed = { ...mirror, candidates: {} };
-    connectNote = `Connect could not be searched for tenants of unlinked companies (${describeError(e).message}); the ops shown assume none exists`;
+    connectNote = `Connect could not be read for unlinked companies and users (${describeError(e).message}); the ops shown assume none exists`;
   }
   const planned = gate(makePlan(desired, observed, { ...deps.planPolicy, clientId: deps.connect.clientId }), deps.gatePolicy, deps.store.linkedCounts(), { yesDestructive: false });
   const explanation = explain({ snapshot, desired, mapping: deps.mapping, mirror, plan: planned }, ref);

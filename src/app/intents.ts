@@ -3,6 +3,7 @@
  * its outcome. A crash between the call and the state write leaves an open intent, which the next
  * run resolves before it plans, so a retry can never create a duplicate or link the wrong account.
  */
+import { ConnectConflictError } from '../connect/errors.js';
 import type { ConnectApi } from '../connect/port.js';
 import type { Op } from '../domain/plan.js';
 import { targetKey } from '../domain/plan.js';
@@ -32,25 +33,23 @@ export function withIntent(store: StateStore, runId: string) {
 }
 
 /**
- * Resolves what earlier runs left open. A tenant is found by its external id among ours (it is
- * unique per owner). An account cannot be searched by our external id; Add user links it to us,
- * so it is looked for among the accounts linked to ud-bridge with the email the call was made
- * with, and adopted only if its anchor is empty or this user's key (never another user's).
+ * Resolves what earlier runs left open, by anchor first. A tenant is found by its external id
+ * among the tenants we own (unique per owner). An account is found by the VUD user key as our
+ * external id; an Add user that stopped before the external id was set left an account linked to
+ * us with that email and no anchor, which is adopted only if it takes ours (a claim that fails on
+ * an account carrying another user's key), never by email alone.
  */
 export async function resolveOpenIntents(store: StateStore, connect: ConnectApi, journal: Journal, runId: string): Promise<number> {
   const open = store.openIntents();
+  let ownTenants: Awaited<ReturnType<ConnectApi['listOwnTenants']>> | undefined;
   for (const intent of open) {
     let note: string;
     if (intent.kind === 'tenant.create' || intent.kind === 'tenant.link') {
       const companyKey = intent.targetKey;
-      let found: string | undefined;
-      for await (const t of connect.searchTenants({ externalId: companyKey })) {
-        if (t.externalId === companyKey && t.ownerClientId === connect.clientId) {
-          found = t.id;
-          store.recordTenant(companyKey, { tenantId: t.id, name: t.organizationName, organizationNumber: t.organizationNumber, countryCode: t.countryCode, match: intent.kind === 'tenant.create' ? 'created' : 'hard' });
-        }
-      }
-      note = found ? `tenant ${found} with external_id ${companyKey} exists; linked` : `no tenant with external_id ${companyKey}; it will be planned again`;
+      ownTenants ??= await connect.listOwnTenants();
+      const t = ownTenants.find((x) => x.externalId === companyKey);
+      if (t) store.recordTenant(companyKey, { tenantId: t.id, name: t.organizationName, organizationNumber: t.organizationNumber, countryCode: t.countryCode, match: intent.kind === 'tenant.create' ? 'created' : 'hard' });
+      note = t ? `tenant ${t.id} with external_id ${companyKey} exists; linked` : `no tenant with external_id ${companyKey}; it will be planned again`;
     } else {
       note = await resolveAccount(store, connect, intent.targetKey, intent.detail);
     }
@@ -69,18 +68,26 @@ export async function resolveOpenIntents(store: StateStore, connect: ConnectApi,
 }
 
 async function resolveAccount(store: StateStore, connect: ConnectApi, userKey: string, detail: unknown): Promise<string> {
-  const email = (detail as { email?: unknown } | null)?.email;
   if (store.user(userKey)?.linked) return `user ${userKey} is linked already`;
-  if (typeof email !== 'string') return `no email recorded; the account for ${userKey} is re-checked by the next Add user`;
-  for await (const u of connect.searchUsers({ email })) {
-    if (u.email.toLowerCase() !== email.toLowerCase()) continue;
-    const anchor = (await connect.listUserApplications({ userId: u.id })).find((a) => a.applicationId === connect.clientId)?.externalId ?? null;
-    const holder = store.userKeyOf(u.id);
-    if ((anchor === null || anchor === userKey) && (holder === undefined || holder === userKey)) {
-      store.recordUser(userKey, { userId: u.id, linked: true, externalIdSet: anchor === userKey });
-      return `account ${u.id} was linked by that call; recorded for ${userKey}`;
-    }
-    return `account ${u.id} with that email belongs to ${anchor ?? holder}; not adopted`;
+  const anchored = await connect.findUsersByExternalId({ applicationId: connect.clientId, externalId: userKey });
+  if (anchored.length === 1) {
+    store.recordUser(userKey, { userId: anchored[0]!.id, linked: true, externalIdSet: true });
+    return `account ${anchored[0]!.id} carries ${userKey} as our external id; recorded`;
   }
-  return `no account linked to ud-bridge has ${email}; it will be planned again`;
+  if (anchored.length > 1) return `${anchored.length} accounts carry ${userKey} as our external id (${anchored.map((a) => a.id).join(', ')}); none adopted`;
+  const email = (detail as { email?: unknown } | null)?.email;
+  if (typeof email !== 'string') return `no account carries ${userKey} and no email was recorded; it will be planned again`;
+  const linked = (await connect.listLinkedUsers({ email })).filter((u) => u.email.toLowerCase() === email.toLowerCase());
+  const u = linked[0];
+  if (!u) return `no account linked to ud-bridge has ${email}; it will be planned again`;
+  const holder = store.userKeyOf(u.id);
+  if (holder !== undefined && holder !== userKey) return `account ${u.id} with that email is linked to ${holder}; not adopted`;
+  try {
+    await connect.setUserExternalId({ userId: u.id, applicationId: connect.clientId, externalId: userKey });
+  } catch (e) {
+    if (e instanceof ConnectConflictError && e.errorCode === 'ERROR_EXTERNAL_ID_ALREADY_ADDED') return `account ${u.id} with that email carries another user's external id; not adopted`;
+    throw e;
+  }
+  store.recordUser(userKey, { userId: u.id, linked: true, externalIdSet: true });
+  return `account ${u.id} was linked by that call; anchored to ${userKey} and recorded`;
 }

@@ -7,7 +7,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, fchmodSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Plan } from '../domain/plan.js';
 import { StateError, UdBridgeError, UsageError } from '../errors.js';
@@ -65,6 +65,8 @@ function mac(key: Buffer, text: string): string {
 export async function writePlanFile(path: string, doc: PlanDocument, dataDir: string): Promise<void> {
   const body = { format: PLAN_FORMAT, runId: doc.runId, createdAt: doc.createdAt, plan: doc.plan };
   await writeFile(path, `${JSON.stringify({ ...body, mac: mac(planKey(dataDir), signedText(body)) }, null, 2)}\n`, { mode: 0o600 });
+  // The mode above applies only to a new file; a plan saved over an older one is made private too.
+  await chmod(path, 0o600);
 }
 
 /** The file's document, once its signature checks out; throws PlanTamperedError or UsageError. */

@@ -18,15 +18,19 @@ import { plan as makePlan, type PlanPolicy } from '../plan/plan.js';
 import { project, type Mapping } from '../plan/project.js';
 import type { StateStore } from '../state/store.js';
 import { applyPlan, type OpResult } from '../apply/executor.js';
+import type { HandlerContext } from '../apply/handlers.js';
 import { findAnomalies, type AnomalyPolicy } from '../plan/anomaly.js';
 import { selectOps } from '../plan/select.js';
-import { observe } from './observe.js';
+import { observe, type Observation } from './observe.js';
 import { resolveOpenIntents, withIntent } from './intents.js';
 import { guardJournal, guardStore, SINK_ERROR_CODE, type SinkMonitor } from './sinks.js';
+import type { ProfileField, ProfileWriter } from './profile-writeback.js';
 
 export interface SyncDeps {
   readonly source: DirectorySource;
   readonly writeback: DirectoryWriteback;
+  /** The profile writeback webhooks use too: full runs heal what a missed webhook would have written. */
+  readonly profiles: ProfileWriter;
   readonly connect: ConnectApi;
   readonly store: StateStore;
   readonly journal: Journal;
@@ -36,11 +40,17 @@ export interface SyncDeps {
   readonly gatePolicy: GatePolicy;
   readonly anomalyPolicy: AnomalyPolicy;
   readonly parentTenantExternalId: string | undefined;
+  /** connect.businessUnitName: required by Add tenant. */
+  readonly newTenant: HandlerContext['newTenant'];
+  /** userDefaults: Add user's country and language when the VUD row has none. */
+  readonly newUser: HandlerContext['newUser'];
   readonly concurrency: number;
   /** Where journal, log and state failures are reported; one ends the run as failed. */
   readonly sinks: SinkMonitor;
   /** Resolves once the log files took (or refused) every line so far. */
   readonly flushLog: () => Promise<void>;
+  /** Opens a new log file if the last one could not be written. */
+  readonly reopenLog: () => void;
   readonly now?: () => Date;
 }
 
@@ -98,6 +108,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
   // engine; the first one stops the run: no new op starts, and the run ends as failed.
   const sinks = syncDeps.sinks;
   sinks.beginRun();
+  syncDeps.reopenLog();
   const stop = new AbortController();
   const onAbort = () => stop.abort(request.signal?.reason);
   if (request.signal?.aborted) onAbort();
@@ -167,6 +178,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
   let desired: DesiredState | undefined;
   let planned: Plan;
   let observed: ObservedState | undefined;
+  let observedAt = started;
   try {
     if (!request.dryRun) await resolveOpenIntents(deps.store, deps.connect, deps.journal, runId);
     progress({ phase: 'source', step: 'start' });
@@ -188,6 +200,8 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
       const message = `source anomaly, run paused before planning: ${anomalies.map((a) => a.message).join('; ')} — check the source, then \`ud-bridge approve ${runId}\` to accept it`;
       return finish('paused', null, [], { code: 'SOURCE_ANOMALY', message });
     }
+    // The webhook path warns when a new email is another directory user's; it checks against this.
+    if (!request.dryRun) deps.store.profiles.replaceDirectoryEmails(snapshot.users);
     desired = project(snapshot, deps.mapping);
     for (const issue of [...snapshot.issues, ...desired.issues]) {
       deps.journal.write({ type: 'source.issue', runId, level: 'error', entity: { type: issue.entity, key: issue.key }, field: issue.field, message: issue.message, skipped: issue.skipped ?? 'row' });
@@ -196,11 +210,25 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
     skipped = skippedObjects(desired);
     if (!request.dryRun) journalNewSkips(deps, runId, skipped);
     progress({ phase: 'connect', step: 'start', mode });
-    observed = await observe(desired, deps.store, deps.connect, {
+    observedAt = now();
+    const observation = await observe(desired, deps.store.observed(), deps.connect, {
       mode,
       softMatch: deps.planPolicy.tenantSoftMatch,
       managedApplications: deps.planPolicy.managedApplications,
+      ownsTwoStep: deps.mapping.ownsTwoStep,
+      ownsEmailChangeAllowed: deps.mapping.ownsEmailChangeAllowed,
     });
+    observed = observation.observed;
+    for (const c of observation.anchorConflicts) {
+      deps.journal.write({
+        type: 'drift', runId, level: 'warn', entity: { type: 'user', key: c.userKey, ...(c.linkedUserId ? { connectId: c.linkedUserId } : {}) },
+        field: 'externalId', source: c.linkedUserId, connect: c.others,
+        message: c.linkedUserId === null
+          ? `${c.others.length} Connect accounts (${c.others.join(', ')}) carry VUD user key ${c.userKey} as ud-bridge's external id; none is adopted until only one does`
+          : `Connect account(s) ${c.others.join(', ')} carry VUD user key ${c.userKey} as ud-bridge's external id, but the user is linked to account ${c.linkedUserId}`,
+      });
+    }
+    if (!request.dryRun) await adopt(deps, observation, runId);
     progress({ phase: 'connect', step: 'end' });
     if (mode === 'full' && !request.dryRun) deps.store.replaceMirror(observed);
     planned = gate(makePlan(desired, observed, { ...deps.planPolicy, clientId: deps.connect.clientId }), deps.gatePolicy, deps.store.linkedCounts(), { yesDestructive: request.yesDestructive });
@@ -218,7 +246,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
   for (const d of planned.drift) {
     deps.journal.write({ type: 'drift', runId, level: 'warn', entity: d.entity, field: d.field, source: d.source, connect: d.connect, message: d.message });
   }
-  if (!request.dryRun) await writeBackProfiles(deps, observed!, planned, log);
+  if (!request.dryRun && mode === 'full') await writeBackProfiles(deps, observed!, planned, { runId, asOf: observedAt.toISOString() }, log);
   observed = undefined;
   for (const h of planned.held) {
     deps.journal.write({ type: 'op.held', runId, level: 'warn', opId: h.op.id, kind: h.op.kind, entity: entityOf(h.op), reason: h.op.reason, gate: h.gate });
@@ -256,7 +284,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
   let done = 0;
   let failedSoFar = 0;
   progress({ phase: 'apply', step: 'op', done, total, failed: 0 });
-  const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback }, {
+  const results = await applyPlan(planned.ops, { connect: deps.connect, store: deps.store, runId, parentTenantId, writeback: deps.writeback, newTenant: deps.newTenant, newUser: deps.newUser }, {
     concurrency: deps.concurrency,
     around: withIntent(deps.store, runId),
     signal: stop.signal,
@@ -309,26 +337,61 @@ function journalNewSkips(deps: SyncDeps, runId: string, skipped: readonly Skippe
 
 /**
  * Connect owns email and names: where a full run found them different, hand Connect's profile to
- * the directory (the SQL Server source writes it when `writeback.profiles` is on). A failure here
- * is logged and never stops the run.
+ * the directory through the same writer webhooks use, so a webhook lost while the service was
+ * down is repaired here, and a webhook newer than this read is never overwritten by it. A
+ * failure is logged and never stops the run.
  */
-async function writeBackProfiles(deps: SyncDeps, observed: ObservedState, planned: Plan, log: Logger): Promise<void> {
-  const drifted = new Set(planned.drift.filter((d) => d.entity.type === 'user').map((d) => d.entity.key));
+async function writeBackProfiles(deps: SyncDeps, observed: ObservedState, planned: Plan, at: { runId: string; asOf: string }, log: Logger): Promise<void> {
+  const previous = new Map<string, Partial<Record<ProfileField, string>>>();
+  for (const d of planned.drift) {
+    if (d.entity.type !== 'user' || !(d.field === 'email' || d.field === 'firstName' || d.field === 'lastName')) continue;
+    const values = previous.get(d.entity.key) ?? {};
+    values[d.field] = String(d.source);
+    previous.set(d.entity.key, values);
+  }
   for (const acc of observed.accounts) {
-    if (!drifted.has(acc.userKey) || !acc.profile) continue;
+    const before = previous.get(acc.userKey);
+    if (before === undefined || !acc.profile) continue;
     try {
-      await deps.writeback.writeProfile({ connectUserId: acc.userId, ...acc.profile });
+      const r = await deps.profiles.write({ connectUserId: acc.userId, asOf: at.asOf, origin: 'full-run', current: acc.profile, previous: { ...acc.profile, ...before }, runId: at.runId });
+      if (r.kind === 'written' && r.outcome === 'updated') {
+        deps.journal.write({
+          type: 'profile.written',
+          runId: at.runId,
+          level: 'info',
+          entity: { type: 'user', key: r.userKey, connectId: acc.userId },
+          changes: r.changes,
+          outcome: r.outcome,
+          message: `Connect's ${r.fields.join(', ') || 'profile'} written back to the directory for account ${acc.userId} (found by account id)`,
+        });
+      }
     } catch (e) {
       log.warn('profile writeback failed', { userKey: acc.userKey, ...describeError(e) });
     }
   }
 }
 
+/**
+ * Accounts found by their anchor (our external id = the VUD user key) that the local state did
+ * not know, e.g. after the data folder was lost: recorded as linked, and the link written back.
+ */
+async function adopt(deps: SyncDeps, observation: Observation, runId: string): Promise<void> {
+  const { adopted, adoptedTenants } = observation;
+  if (adopted.length === 0 && adoptedTenants.length === 0) return;
+  for (const t of adoptedTenants) deps.store.recordTenant(t.companyKey, { tenantId: t.tenantId, name: t.name, organizationNumber: t.organizationNumber, countryCode: t.countryCode, match: 'hard' });
+  for (const a of adopted) deps.store.recordUser(a.userKey, { userId: a.userId, linked: true, externalIdSet: true });
+  await deps.writeback.writeLinks([
+    ...adoptedTenants.map((t) => ({ entity: 'company' as const, key: t.companyKey, connectId: t.tenantId })),
+    ...adopted.map((a) => ({ entity: 'user' as const, key: a.userKey, connectId: a.userId })),
+  ]);
+  deps.logger.child({ runId }).info('re-adopted by anchor', { tenants: adoptedTenants.length, accounts: adopted.length });
+}
+
 /** The customer tenant new company tenants go under, found by its external id among ours. */
 async function findParent(deps: SyncDeps): Promise<string | undefined> {
   if (!deps.parentTenantExternalId) return undefined;
-  for await (const t of deps.connect.searchTenants({ externalId: deps.parentTenantExternalId })) {
-    if (t.ownerClientId === deps.connect.clientId && t.externalId === deps.parentTenantExternalId) return t.id;
+  for (const t of await deps.connect.listOwnTenants()) {
+    if (t.externalId === deps.parentTenantExternalId) return t.id;
   }
   throw new UdBridgeError('PARENT_TENANT_NOT_FOUND', `connect.parentTenantExternalId: no tenant owned by ${deps.connect.clientId} has external_id ${deps.parentTenantExternalId}`);
 }

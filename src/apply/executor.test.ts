@@ -41,7 +41,7 @@ const addApp = (key: string): Op => ({
   destructive: null,
 });
 
-const ctx = () => ({ connect: app.connect, store: app.store, runId: 'r1', parentTenantId: undefined, writeback: app.writeback });
+const ctx = () => ({ connect: app.connect, store: app.store, runId: 'r1', parentTenantId: undefined, writeback: app.writeback, newTenant: { businessUnitName: 'Visma Norway' }, newUser: { countryCode: 'NO', preferredLanguage: 'nb' } });
 
 describe('applyPlan', () => {
   it('reports one outcome per op; a failure skips only its dependents, naming why', async () => {

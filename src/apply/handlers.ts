@@ -3,7 +3,8 @@
  * what is now true in the state mirror, and write links back to the directory. Handlers resolve
  * Connect ids at apply time because an earlier op of the same run may have created them.
  */
-import type { ConnectApi } from '../connect/port.js';
+import type { ConnectApi, NewUser, WriteResult } from '../connect/port.js';
+import { ConfigError } from '../errors.js';
 import { ConnectConflictError, ConnectNotFoundError } from '../connect/errors.js';
 import type { DirectoryWriteback } from '../domain/snapshot.js';
 import type { Op, OpKind, OpTarget } from '../domain/plan.js';
@@ -17,12 +18,19 @@ export interface HandlerContext {
   /** Where new company tenants go (the customer tenant), when configured. */
   readonly parentTenantId: string | undefined;
   readonly writeback: DirectoryWriteback;
+  /** Add tenant requires a Visma business unit name (config connect.businessUnitName). */
+  readonly newTenant: { readonly businessUnitName: string | undefined };
+  /** Add user requires a country and a language; these are used when the VUD row has none (config userDefaults). */
+  readonly newUser: { readonly countryCode: string | undefined; readonly preferredLanguage: string };
 }
 
 export type AppliedOutcome = 'created' | 'updated' | 'unchanged';
 type Handler = (op: Op, ctx: HandlerContext) => Promise<AppliedOutcome>;
 
 type Target<T extends OpTarget['type']> = Extract<OpTarget, { type: T }>;
+
+/** The port's "already so" is the op's `unchanged`, everywhere. */
+const outcome = (r: WriteResult, changed: AppliedOutcome = 'updated'): AppliedOutcome => (r === 'unchanged' ? 'unchanged' : changed);
 
 function tenantIdOf(target: { companyKey: string; tenantId?: string }, ctx: HandlerContext): string {
   const id = ctx.store.tenantId(target.companyKey) ?? target.tenantId;
@@ -46,16 +54,25 @@ async function recordTenantLink(ctx: HandlerContext, companyKey: string, tenantI
   await ctx.writeback.writeLinks([{ entity: 'company', key: companyKey, connectId: tenantId }]);
 }
 
+async function findOwnTenant(ctx: HandlerContext, externalId: string): Promise<string | undefined> {
+  return (await ctx.connect.listOwnTenants()).find((t) => t.externalId === externalId)?.id;
+}
+
 const tenantCreate: Handler = async (op, ctx) => {
   const target = op.target as Target<'company'>;
   const after = op.after as { name: string; organizationNumber: string; countryCode: string; externalId: string };
+  const businessUnitName = ctx.newTenant.businessUnitName;
+  if (businessUnitName === undefined) {
+    throw new ConfigError('connect.businessUnitName', `the Visma business unit name new tenants are added under (Connect requires it to add tenant ${target.companyKey}); see ud-bridge doctor`);
+  }
   try {
     const t = await ctx.connect.addTenant({
       organizationName: after.name,
       organizationNumber: after.organizationNumber,
       countryCode: after.countryCode,
       externalId: after.externalId,
-      ...(ctx.parentTenantId ? { parentTenantId: ctx.parentTenantId } : {}),
+      businessUnitName,
+      ...(ctx.parentTenantId ? { parentId: ctx.parentTenantId } : {}),
     });
     ctx.store.recordTenant(target.companyKey, { tenantId: t.id, name: t.organizationName, organizationNumber: t.organizationNumber, countryCode: t.countryCode, match: 'created' });
     await ctx.writeback.writeLinks([{ entity: 'company', key: target.companyKey, connectId: t.id }]);
@@ -69,13 +86,6 @@ const tenantCreate: Handler = async (op, ctx) => {
     return 'unchanged';
   }
 };
-
-async function findOwnTenant(ctx: HandlerContext, externalId: string): Promise<string | undefined> {
-  for await (const t of ctx.connect.searchTenants({ externalId })) {
-    if (t.externalId === externalId && t.ownerClientId === ctx.connect.clientId) return t.id;
-  }
-  return undefined;
-}
 
 const tenantLink: Handler = async (op, ctx) => {
   const target = op.target as Target<'company'>;
@@ -107,71 +117,94 @@ const tenantUpdate: Handler = async (op, ctx) => {
 const tenantAppAdd: Handler = async (op, ctx) => {
   const target = op.target as Target<'companyApp'>;
   const ref = { tenantId: tenantIdOf(target, ctx), applicationId: target.applicationId };
-  let outcome: AppliedOutcome = 'created';
-  try {
-    await ctx.connect.addTenantApplication(ref);
-  } catch (e) {
-    if (!isConflict(e, 'ERROR_APPLICATION_ALREADY_ADDED')) throw e;
-    const apps = await ctx.connect.listTenantApplications({ tenantId: ref.tenantId, includeInherited: false });
-    if (apps.find((a) => a.applicationId === ref.applicationId)?.status === 'suspended') {
-      await ctx.connect.resumeTenantApplication(ref);
-      outcome = 'updated';
-    } else outcome = 'unchanged';
+  let result: AppliedOutcome = outcome(await ctx.connect.addTenantApplication(ref), 'created');
+  if (result === 'unchanged') {
+    // Already on the tenant: it may be suspended there, and this op wants it active.
+    const apps = await ctx.connect.listTenantApplications({ tenantId: ref.tenantId, inherited: false });
+    if (apps.find((a) => a.applicationId === ref.applicationId)?.suspendedDate != null) {
+      result = outcome(await ctx.connect.resumeTenantApplication(ref));
+    }
   }
   ctx.store.recordTenantApp(target.companyKey, target.applicationId, 'active');
-  return outcome;
+  return result;
 };
 
 function appStatusHandler(call: 'suspendTenantApplication' | 'resumeTenantApplication' | 'deleteTenantApplication', status: 'active' | 'suspended' | null): Handler {
   return async (op, ctx) => {
     const target = op.target as Target<'companyApp'>;
+    let result: AppliedOutcome;
     try {
-      await ctx.connect[call]({ tenantId: tenantIdOf(target, ctx), applicationId: target.applicationId });
+      result = outcome(await ctx.connect[call]({ tenantId: tenantIdOf(target, ctx), applicationId: target.applicationId }));
     } catch (e) {
-      // Already gone from the tenant: what a delete or suspend wanted is true.
-      if (!(e instanceof ConnectNotFoundError || isConflict(e, 'ERROR_APPLICATION_NOT_ON_TENANT')) || status === 'active') throw e;
+      // Gone from the tenant: what a delete or suspend wanted is true.
+      const gone = e instanceof ConnectNotFoundError && (e.errorCode === 'ERROR_APPLICATION_TENANT_NOT_EXIST' || e.errorCode === 'ERROR_TENANT_NOT_EXIST');
+      if (!gone || status === 'active') throw e;
+      result = 'unchanged';
     }
     ctx.store.recordTenantApp(target.companyKey, target.applicationId, status);
-    return 'updated';
+    return result;
   };
 }
 
+/** Whether the account carries this user's key as our external id (the anchor). */
+async function carriesKey(ctx: HandlerContext, userKey: string, userId: string): Promise<boolean> {
+  return (await ctx.connect.findUsersByExternalId({ applicationId: ctx.connect.clientId, externalId: userKey })).some((u) => u.id === userId);
+}
+
 /**
- * Add user links whatever account has the email. Before trusting the answer, check that the
- * account is not already anchored to another VUD user: by our state, and by the external id
- * ud-bridge set on it.
+ * Add user links whatever account has the email. Before trusting the answer, make sure the
+ * account is not anchored to another VUD user: not by our state, and not by an external id. An
+ * account's external id cannot be read by its id, so it is claimed at once: setting ours
+ * succeeds only on an account that carries none.
  */
-async function checkAccountIsFree(ctx: HandlerContext, userKey: string, userId: string): Promise<void> {
+async function claimAccount(ctx: HandlerContext, userKey: string, userId: string): Promise<boolean> {
   const holder = ctx.store.userKeyOf(userId);
   if (holder && holder !== userKey) {
     throw new LinkConflictError(`Connect account ${userId} is already linked to VUD user ${holder}; not linking ${userKey} to it by email`, { userId, holder });
   }
-  const apps = await ctx.connect.listUserApplications({ userId });
-  const anchor = apps.find((a) => a.applicationId === ctx.connect.clientId)?.externalId ?? null;
-  if (anchor !== null && anchor !== userKey) {
-    throw new LinkConflictError(`Connect account ${userId} carries external id ${anchor} (another VUD user); not linking ${userKey} to it by email`, { userId, holder: anchor });
+  if (await carriesKey(ctx, userKey, userId)) return true;
+  try {
+    await ctx.connect.setUserExternalId({ userId, applicationId: ctx.connect.clientId, externalId: userKey });
+    return true;
+  } catch (e) {
+    if (!isConflict(e, 'ERROR_EXTERNAL_ID_ALREADY_ADDED')) throw e;
+    throw new LinkConflictError(`Connect account ${userId} carries another VUD user's key as ud-bridge's external id; not linking ${userKey} to it by email`, { userId });
   }
+}
+
+function newUserOf(body: { email: string; firstName: string; lastName: string; countryCode?: string; preferredLanguage?: string; twoStepEnforced?: boolean }, userKey: string, ctx: HandlerContext): NewUser {
+  const countryCode = body.countryCode ?? ctx.newUser.countryCode;
+  if (countryCode === undefined) {
+    throw new ConfigError('userDefaults.countryCode', `a country code for users whose VUD row has none (user ${userKey}); Connect requires one to add an account`);
+  }
+  return {
+    email: body.email,
+    countryCode,
+    preferredLanguage: body.preferredLanguage ?? ctx.newUser.preferredLanguage,
+    ...(body.firstName ? { firstName: body.firstName } : {}),
+    ...(body.lastName ? { lastName: body.lastName } : {}),
+    ...(body.twoStepEnforced !== undefined ? { twoStepEnforced: body.twoStepEnforced } : {}),
+  };
 }
 
 const userCreate: Handler = async (op, ctx) => {
   const target = op.target as Target<'user'>;
   const body = op.after as { email: string; firstName: string; lastName: string; countryCode?: string; preferredLanguage?: string; twoStepEnforced?: boolean };
-  const res = await ctx.connect.addUser(body);
+  const res = await ctx.connect.addUser(newUserOf(body, target.userKey, ctx));
+  let anchored = false;
   if (res.outcome !== 'created') {
     try {
-      await checkAccountIsFree(ctx, target.userKey, res.userId);
+      anchored = await claimAccount(ctx, target.userKey, res.userId);
     } catch (e) {
       // Add user has just linked that account to us; left so, it would be linked to no VUD user.
-      if (e instanceof LinkConflictError && res.outcome === 'linked') {
-        await ctx.connect.unlinkUserApplication({ userId: res.userId, applicationId: ctx.connect.clientId });
-      }
+      if (e instanceof LinkConflictError && res.outcome === 'linked') await ctx.connect.unlinkUser({ userId: res.userId });
       throw e;
     }
   }
   ctx.store.recordUser(target.userKey, {
     userId: res.userId,
     linked: true,
-    externalIdSet: false,
+    externalIdSet: anchored,
     ...(body.twoStepEnforced !== undefined && res.outcome === 'created' ? { twoStepEnforced: body.twoStepEnforced } : {}),
   });
   await ctx.writeback.writeLinks([{ entity: 'user', key: target.userKey, connectId: res.userId }]);
@@ -182,15 +215,14 @@ const userCreate: Handler = async (op, ctx) => {
 const userLink: Handler = async (op, ctx) => {
   const target = op.target as Target<'user'>;
   const known = userIdOf(target, ctx);
-  const { userId: _known, ...body } = op.after as { userId: string; email: string; firstName: string; lastName: string };
-  const email = body.email;
-  const user = await ctx.connect.addUser(body);
+  const { userId: _known, ...body } = op.after as { userId: string; email: string; firstName: string; lastName: string; countryCode?: string; preferredLanguage?: string };
+  const user = await ctx.connect.addUser(newUserOf(body, target.userKey, ctx));
   if (user.userId !== known) {
     if (user.outcome !== 'alreadyLinked') {
       // We just linked someone else's account: undo that before reporting.
-      await ctx.connect.unlinkUserApplication({ userId: user.userId, applicationId: ctx.connect.clientId });
+      await ctx.connect.unlinkUser({ userId: user.userId });
     }
-    throw new LinkConflictError(`email ${email} now belongs to Connect account ${user.userId}, not to ${known} that VUD user ${target.userKey} was linked to; not relinked`, { known, found: user.userId });
+    throw new LinkConflictError(`email ${body.email} now belongs to Connect account ${user.userId}, not to ${known} that VUD user ${target.userKey} was linked to; not relinked`, { known, found: user.userId });
   }
   ctx.store.recordUser(target.userKey, { userId: known, linked: true });
   return 'updated';
@@ -199,9 +231,19 @@ const userLink: Handler = async (op, ctx) => {
 const userExternalIdSet: Handler = async (op, ctx) => {
   const target = op.target as Target<'user'>;
   const userId = userIdOf(target, ctx);
-  await ctx.connect.setUserExternalId({ userId, applicationId: ctx.connect.clientId, externalId: target.userKey });
+  let result: AppliedOutcome = 'updated';
+  try {
+    await ctx.connect.setUserExternalId({ userId, applicationId: ctx.connect.clientId, externalId: target.userKey });
+  } catch (e) {
+    // The account carries an external id already: ours is "already so", another one is a conflict.
+    if (!isConflict(e, 'ERROR_EXTERNAL_ID_ALREADY_ADDED')) throw e;
+    if (!(await carriesKey(ctx, target.userKey, userId))) {
+      throw new LinkConflictError(`Connect account ${userId} carries another external id for ud-bridge, not VUD user key ${target.userKey}`, { userId });
+    }
+    result = 'unchanged';
+  }
   ctx.store.recordUser(target.userKey, { userId, linked: true, externalIdSet: true });
-  return 'updated';
+  return result;
 };
 
 const userRolesSet: Handler = async (op, ctx) => {
@@ -220,33 +262,34 @@ const userRolesSet: Handler = async (op, ctx) => {
 const userAppUnlink: Handler = async (op, ctx) => {
   const target = op.target as Target<'user'>;
   const userId = userIdOf(target, ctx);
-  let outcome: AppliedOutcome = 'updated';
+  let result: AppliedOutcome;
   try {
-    await ctx.connect.unlinkUserApplication({ userId, applicationId: ctx.connect.clientId });
+    result = outcome(await ctx.connect.unlinkUser({ userId }));
   } catch (e) {
-    if (!(e instanceof ConnectNotFoundError)) throw e;
-    outcome = 'unchanged';
+    // The account is gone altogether: it is certainly not linked to us.
+    if (!(e instanceof ConnectNotFoundError && e.errorCode === 'ERROR_USER_NOT_EXIST')) throw e;
+    result = 'unchanged';
   }
   ctx.store.recordUser(target.userKey, { userId, linked: false, externalIdSet: false });
-  return outcome;
+  return result;
 };
 
 const userTwoStepSet: Handler = async (op, ctx) => {
   const target = op.target as Target<'user'>;
   const { twoStepEnforced } = op.after as { twoStepEnforced: boolean };
   const userId = userIdOf(target, ctx);
-  await ctx.connect.setTwoStepEnforced({ userId, enforced: twoStepEnforced });
+  const result = outcome(await ctx.connect.setTwoStepEnforced({ userId, enforced: twoStepEnforced }));
   ctx.store.recordUser(target.userKey, { userId, linked: true, twoStepEnforced });
-  return 'updated';
+  return result;
 };
 
 const userEmailChangeSet: Handler = async (op, ctx) => {
   const target = op.target as Target<'user'>;
   const { emailChangeAllowed } = op.after as { emailChangeAllowed: boolean };
   const userId = userIdOf(target, ctx);
-  await ctx.connect.setEmailChangeAllowed({ userId, allowed: emailChangeAllowed });
+  const result = outcome(await ctx.connect.setEmailChangeAllowed({ userId, allowed: emailChangeAllowed }));
   ctx.store.recordUser(target.userKey, { userId, linked: true, emailChangeAllowed });
-  return 'updated';
+  return result;
 };
 
 export const HANDLERS: Readonly<Record<OpKind, Handler>> = {

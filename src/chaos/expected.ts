@@ -14,7 +14,7 @@ export interface ExpectedScope {
 export function differences(desired: DesiredState, dump: SimDump, scope: ExpectedScope): string[] {
   const out: string[] = [];
   const managed = new Set(scope.managedApplications);
-  const ourTenants = dump.tenants.filter((t) => t.owner_client_id === scope.clientId);
+  const ourTenants = dump.tenants.filter((t) => t.application_id === scope.clientId);
 
   const tenantsByKey = new Map<string, typeof ourTenants>();
   for (const t of ourTenants) if (t.external_id) tenantsByKey.set(t.external_id, [...(tenantsByKey.get(t.external_id) ?? []), t]);

@@ -1,7 +1,10 @@
 /**
  * The chaos suite: ud-bridge synced again and again into a simulator that fails on purpose (5xx
  * before and after the change, 429 bursts, latency spikes, dropped connections), with the
- * ud-bridge process killed by SIGKILL at random points, while the directory keeps changing. Then
+ * ud-bridge process killed by SIGKILL at random points of its progress, while the directory keeps
+ * changing. A run to be killed is first planned (a dry run says how many ops it has), and killed
+ * once the simulator has received a chosen number of its writes: a point of progress, never a
+ * timer, so every such run that gets that far is killed mid-apply, whatever the machine. Then
  * the faults stop, ud-bridge runs until it converges, and the simulator's state must equal what
  * the directory says: no duplicate, no mislink, no role on a wrong account, nothing lost.
  *
@@ -39,6 +42,8 @@ export interface ChaosOptions {
 export interface ChaosReport {
   readonly iterations: number;
   readonly runs: number;
+  /** Runs chosen to be killed that had ops to apply, and those that were killed (all, unless a run stopped short of its kill point). */
+  readonly killsPlanned: number;
   readonly kills: number;
   readonly exitCodes: Readonly<Record<string, number>>;
   readonly faultsInjected: { errors: number; drops: number; rateLimited: number; latencySpikes: number };
@@ -78,16 +83,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     source: { type: 'snapshot', path: directoryPath },
     connect: {
       mode: 'remote',
-      apiBaseUrl: `${sim.url}/v1.0`,
+      apiBaseUrl: sim.url,
       tokenUrl: `${sim.url}/connect/token`,
       clientId: 'ud-bridge',
       clientSecret: 'local-dev-secret',
       parentTenantExternalId: 'customer',
+      businessUnitName: 'Visma Norway',
       timeoutMs: 3000,
       retry: { maxAttempts: 6, baseDelayMs: 20, maxDelayMs: 400 },
       maxRetryAfterMs: 2000,
     },
     programs,
+    userDefaults: { countryCode: 'NO', preferredLanguage: 'nb' },
     policy: { anomaly: { maxDropPercent: 100, minBaseline: 10 } },
     paths: { data: join(dir, 'data'), logs: join(dir, 'logs'), journal: join(dir, 'logs', 'journal') },
     logging: { dir: join(dir, 'logs'), console: 'off' },
@@ -98,17 +105,46 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const exitCodes: Record<string, number> = {};
   let kills = 0;
+  let killsPlanned = 0;
   let runs = 0;
-  const sync = async (kill: boolean, extra: readonly string[] = []): Promise<number | 'killed'> => {
+  const spawnSync = (extra: readonly string[]) =>
+    spawn(process.execPath, [MAIN, 'sync', '--config', configPath, '--yes-destructive', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const writes = () => {
+    const m = sim.counters().byMethod;
+    return (m.POST ?? 0) + (m.PUT ?? 0) + (m.PATCH ?? 0) + (m.DELETE ?? 0);
+  };
+  /** How many ops a run would apply now (a dry run), or null when it could not plan. */
+  const plannedOps = async (): Promise<number | null> => {
+    const child = spawnSync(['--dry-run']);
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.resume();
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    if (code !== 0 && code !== 3) return null;
+    try {
+      return (JSON.parse(stdout) as { ops: { outcome: string }[] }).ops.filter((o) => o.outcome === 'planned').length;
+    } catch {
+      return null;
+    }
+  };
+  /** One run; killed with SIGKILL once the simulator has received `killAfterWrites` of its writes. */
+  const sync = async (killAfterWrites: number | null, extra: readonly string[] = []): Promise<number | 'killed'> => {
     runs++;
-    const child = spawn(process.execPath, [MAIN, 'sync', '--config', configPath, '--yes-destructive', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const base = writes();
+    const child = spawnSync(extra);
     let stderr = '';
     let stdout = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const timer = kill ? setTimeout(() => child.kill('SIGKILL'), 150 + Math.floor(rng() * 1500)) : undefined;
-    const code = await new Promise<number | 'killed'>((res) => child.on('exit', (c, signal) => res(signal === 'SIGKILL' ? 'killed' : (c ?? -1))));
-    if (timer) clearTimeout(timer);
+    const exited = new Promise<number | 'killed'>((res) => child.on('exit', (c, signal) => res(signal === 'SIGKILL' ? 'killed' : (c ?? -1))));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    if (killAfterWrites !== null) {
+      // The simulator counts a request when it arrives, in this process: watch the count, not a clock.
+      while (!ended && writes() - base < killAfterWrites) await new Promise((r) => setTimeout(r, 2));
+      if (!ended) child.kill('SIGKILL');
+    }
+    const code = await exited;
     if (code === 'killed') kills++;
     exitCodes[String(code)] = (exitCodes[String(code)] ?? 0) + 1;
     if (code !== 'killed' && code !== 0 && code !== 2) log(`  run exited ${code}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`);
@@ -118,20 +154,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     return code;
   };
+  /**
+   * Where to kill a run, as a number of its writes: within the first half of its planned ops, since
+   * ops resolved from an earlier kill or stopped by an open circuit may never be sent.
+   */
+  const killPoint = async (): Promise<number | null> => {
+    const ops = await plannedOps();
+    if (ops === null || ops === 0) return null;
+    killsPlanned++;
+    return 1 + Math.floor(rng() * Math.ceil(ops / 2));
+  };
 
   try {
     for (let i = 1; i <= options.iterations; i++) {
       const file = JSON.parse(readFileSync(directoryPath, 'utf8')) as EditableSnapshotFile;
       const change = mutate(file, rng, i);
       writeFileSync(directoryPath, `${JSON.stringify(file, null, 2)}\n`);
-      const code = await sync(rng() < (options.killRate ?? 0.3));
-      log(`iteration ${i}: ${change} → ${code}`);
+      const kill = rng() < (options.killRate ?? 0.3) ? await killPoint() : null;
+      const code = await sync(kill);
+      log(`iteration ${i}: ${change} → ${code}${kill === null ? '' : ` (kill after ${kill} writes)`}`);
     }
     sim.setFaults({ errorRate: 0, burst429Rate: 0, latencySpikeRate: 0, dropRate: 0 });
     const before = runs;
     // Converge: delta runs until one applies nothing, then a full run to catch what a kill hid.
-    for (let attempt = 0; attempt < 5; attempt++) if ((await sync(false)) === 0) break;
-    await sync(false, ['--full']);
+    for (let attempt = 0; attempt < 5; attempt++) if ((await sync(null)) === 0) break;
+    await sync(null, ['--full']);
     const convergeRuns = runs - before;
     const final = parseSnapshotText(readFileSync(directoryPath, 'utf8'), directoryPath);
     const desired = project(final, {
@@ -145,6 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return {
       iterations: options.iterations,
       runs,
+      killsPlanned,
       kills,
       exitCodes,
       faultsInjected: sim.injectedFaults(),
@@ -164,7 +212,7 @@ export function formatReport(r: ChaosReport): string {
   const rows: [string, string][] = [
     ['iterations', String(r.iterations)],
     ['sync runs', `${r.runs} (${Object.entries(r.exitCodes).map(([c, n]) => `${n}× ${c === 'killed' ? 'killed' : `exit ${c}`}`).join(', ')})`],
-    ['kills (SIGKILL)', String(r.kills)],
+    ['kills (SIGKILL)', `${r.kills} of ${r.killsPlanned} planned`],
     ['faults injected', `${f.errors + f.drops + f.rateLimited + f.latencySpikes} (5xx ${f.errors}, dropped ${f.drops}, 429 ${f.rateLimited}, latency spikes ${f.latencySpikes})`],
     ['API requests', String(r.requests)],
     ['runs to converge', String(r.convergeRuns)],

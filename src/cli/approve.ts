@@ -4,10 +4,9 @@
  * plan saved with `sync --plan-out`, and nothing else, refusing it if it went stale.
  */
 import { Command } from 'commander';
-import { exitCodeFor } from '../domain/run.js';
 import type { ActionWrapper } from './generate.js';
 import type { CommandResult } from './result.js';
-import { withProgress, type SyncService } from './sync.js';
+import { runExitCode, withProgress, type SyncService } from './sync.js';
 import { toHuman, toJson, type RunCommand } from './run-summary.js';
 import { applyRequest, approveRequest } from '../app/approve.js';
 
@@ -17,7 +16,7 @@ interface Flags {
 }
 
 async function render(result: Awaited<ReturnType<SyncService>>, flags: Flags, command: RunCommand): Promise<CommandResult> {
-  return { exitCode: exitCodeFor(result.summary.status), json: toJson(result), human: toHuman(result, command), asJson: flags.json ?? false };
+  return { exitCode: runExitCode(result), json: toJson(result), human: toHuman(result, command), asJson: flags.json ?? false };
 }
 
 export function approveCommand(service: SyncService, wrap: ActionWrapper): Command {

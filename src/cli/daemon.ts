@@ -36,6 +36,8 @@ export interface DaemonCommandDeps {
   readonly routes?: Readonly<Record<string, RouteHandler>>;
   /** Journal, log and state write failures (the App's SinkMonitor): /healthz turns unhealthy. */
   readonly sinkFailures?: DaemonDeps['sinkFailures'];
+  /** Starts the webhook receiver (its own listener) when the config enables it. */
+  readonly webhooks?: () => Promise<{ readonly url: string; stop(): Promise<void> }>;
   /** What the status page reads (journal, held ops, explain, approve). */
   readonly statusPage?: StatusPageSource;
   /** Where the console lines go (where it listens, each run's result): stdout by default. */
@@ -68,41 +70,46 @@ export async function daemonCommand(deps: DaemonCommandDeps): Promise<CommandRes
       // a closed console must not stop the service
     }
   };
-  const daemon = await startDaemon({
-    config: deps.config,
-    runOnce: async (request) => {
-      const summary = await deps.runOnce(request);
-      say(runLine(summary));
-      return summary;
-    },
-    logger: deps.logger,
-    metrics: deps.metrics ?? new DaemonMetrics(),
-    acquireLock: ({ runId }) => acquireRunLock({ dataDir: deps.dataDir, staleAfterMs, ...(runId === undefined ? {} : { runId }) }),
-    readHolder: () => readLockHolder(deps.dataDir),
-    onSkipped: (skipped) => {
-      say(`${skipped.at.slice(0, 19)}Z  scheduled ${skipped.mode} run skipped: ${skipped.reason === 'run-in-progress' ? 'the previous run was still going' : 'another process holds the run lock'}`);
-      deps.onSkipped(skipped);
-    },
-    lastRuns: () => deps.history.lastRuns(20),
-    heldOpsCount: () => deps.history.heldOpsCount(),
-    ...(deps.routes === undefined ? {} : { routes: deps.routes }),
-    ...(deps.sinkFailures === undefined ? {} : { sinkFailures: deps.sinkFailures }),
-    ...(deps.statusPage === undefined ? {} : { statusPage: deps.statusPage }),
-    ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
-  });
-  const next = daemon.nextRuns().map((n) => `${n.mode} ${n.cron} (${n.timezone}), next ${n.at ?? 'never'}`).join('; ');
-  if (daemon.httpUrl === null) say(`ud-bridge daemon running, pid ${process.pid}; HTTP is off (daemon.http.enabled: false)`);
-  else {
-    say(`ud-bridge daemon listening on ${daemon.httpUrl}, pid ${process.pid}`);
-    say(deps.config.http.token
-      ? `  status page: ${daemon.httpUrl}/ (log in with daemon.http.token) · metrics: ${daemon.httpUrl}/metrics · health: ${daemon.httpUrl}/healthz`
-      : `  health: ${daemon.httpUrl}/healthz · the status page and /metrics need daemon.http.token in the config`);
-  }
-  say(`  schedules: ${next}`);
+  let webhooks: { readonly url: string; stop(): Promise<void> } | null = null;
   try {
+    webhooks = deps.webhooks === undefined ? null : await deps.webhooks();
+    const daemon = await startDaemon({
+      config: deps.config,
+      runOnce: async (request) => {
+        const summary = await deps.runOnce(request);
+        say(runLine(summary));
+        return summary;
+      },
+      logger: deps.logger,
+      metrics: deps.metrics ?? new DaemonMetrics(),
+      acquireLock: ({ runId }) => acquireRunLock({ dataDir: deps.dataDir, staleAfterMs, ...(runId === undefined ? {} : { runId }) }),
+      readHolder: () => readLockHolder(deps.dataDir),
+      onSkipped: (skipped) => {
+        say(`${skipped.at.slice(0, 19)}Z  scheduled ${skipped.mode} run skipped: ${skipped.reason === 'run-in-progress' ? 'the previous run was still going' : 'another process holds the run lock'}`);
+        deps.onSkipped(skipped);
+      },
+      lastRuns: () => deps.history.lastRuns(20),
+      heldOpsCount: () => deps.history.heldOpsCount(),
+      ...(deps.routes === undefined ? {} : { routes: deps.routes }),
+      ...(deps.sinkFailures === undefined ? {} : { sinkFailures: deps.sinkFailures }),
+      ...(deps.statusPage === undefined ? {} : { statusPage: deps.statusPage }),
+      ...(deps.handleSignals === undefined ? {} : { handleSignals: deps.handleSignals }),
+    });
+    const next = daemon.nextRuns().map((n) => `${n.mode} ${n.cron} (${n.timezone}), next ${n.at ?? 'never'}`).join('; ');
+    if (daemon.httpUrl === null) say(`ud-bridge daemon running, pid ${process.pid}; HTTP is off (daemon.http.enabled: false)`);
+    else {
+      say(`ud-bridge daemon listening on ${daemon.httpUrl}, pid ${process.pid}`);
+      say(deps.config.http.token
+        ? `  status page: ${daemon.httpUrl}/ (log in with daemon.http.token) · metrics: ${daemon.httpUrl}/metrics · health: ${daemon.httpUrl}/healthz`
+        : `  health: ${daemon.httpUrl}/healthz · the status page and /metrics need daemon.http.token in the config`);
+    }
+    say(`  schedules: ${next}`);
+    if (webhooks !== null) say(`  webhooks: ${webhooks.url} (USERACCOUNT_MODIFIED; check with \`ud-bridge webhook test\`)`);
     await daemon.done;
     say('ud-bridge daemon stopped');
   } finally {
+    // The webhook listener stops before what it writes through is closed.
+    await webhooks?.stop();
     // An embedded simulator's server would otherwise keep the process alive after a stop.
     await deps.close();
   }
@@ -118,7 +125,7 @@ export function registerDaemonCommand(
   const run = wrap(async (o) => daemonCommand(await deps(o)));
   program
     .command('daemon')
-    .description('Run the delta and full schedules as a service, with health, metrics and status on localhost')
+    .description('Run the delta and full schedules as a service, with health, metrics and status on localhost, and the webhook listener when webhooks.enabled')
     .option('-c, --config <file>', 'the config file')
     .action((o: { config?: string }) => run(o));
 }

@@ -52,6 +52,18 @@ describe('ud-bridge journal', () => {
     expect(lines[3]).toContain('1 applied, 1 failed, 0 held in 42 ms  → partial');
   });
 
+  it('a key or text with a line break, a control character or a bidi override cannot forge a line: each is shown escaped', async () => {
+    const j = createJournal({ dir, now: () => new Date('2025-03-02T10:00:00Z') });
+    const forged = 'U666\n2025-03-02 10:00:00Z  INFO   op.applied       user:ADMIN       user.roles.set: granted Administrator';
+    j.write({ type: 'op.applied', runId: 'r3', level: 'info', opId: 'o9', kind: 'user.create', entity: { type: 'user', key: forged }, reason: 'name \u202egnp.exe\u0085 here', outcome: 'created' });
+    await j.close();
+    const out = (await run({ run: 'r3' })).lines;
+    expect(out).toHaveLength(1);
+    expect(out[0]).toContain('user:U666\\u000a2025-03-02 10:00:00Z');
+    expect(out[0]).toContain('name \\u202egnp.exe\\u0085 here');
+    expect(out[0]).not.toMatch(/[\u0000-\u001f\u0085\u202e]/);
+  });
+
   it('--json prints the events themselves, one per line', async () => {
     const { lines } = await run({ json: true, level: 'warn' });
     expect(lines.map((l) => JSON.parse(l).type)).toEqual(['op.failed', 'run.finished', 'op.held']);
@@ -62,6 +74,19 @@ describe('ud-bridge journal', () => {
     expect((await run({ entity: 'user:U001', json: true })).lines.map((l) => JSON.parse(l).opId)).toEqual(['o1', 'o3']);
     expect((await run({ since: '1h' })).out).toBe(`No journal events match in ${dir}.\n`);
     expect((await run({ since: '2025-03-01T10:00:05Z' })).lines).toHaveLength(2);
+  });
+
+  it('keeps debug events out of the default view and shows webhook events with what happened', async () => {
+    const j = createJournal({ dir, now: () => new Date('2025-03-01T11:00:00Z') });
+    j.write({ type: 'webhook.dropped', runId: 'webhook-n1', level: 'debug', entity: { type: 'connectAccount', key: 'a6cd', connectId: 'a6cd' }, event: 'USERACCOUNT_MODIFIED', notificationId: 'n1', eventDate: '2025-03-01T10:59:00.000Z', reason: 'unlinked', message: 'not linked to ud-bridge' });
+    j.write({ type: 'webhook.rejected', runId: 'webhook-x', level: 'warn', sender: { address: '203.0.113.9' }, reason: 'bad-signature', status: 401, message: 'the signature does not match' });
+    j.write({ type: 'webhook.applied', runId: 'webhook-n2', level: 'info', entity: { type: 'user', key: '12450', connectId: 'a6cd' }, event: 'USERACCOUNT_MODIFIED', notificationId: 'n2', eventDate: '2025-03-01T10:59:30.000Z', changes: { email: { from: 'j***@example.com', to: 'j***@example.org' } }, outcome: 'updated', message: 'email written back' });
+    await j.close();
+    const shown = (await run({ since: '2025-03-01T10:30Z' })).lines;
+    expect(shown.map((l) => l.split(/\s+/)[3])).toEqual(['webhook.rejected', 'webhook.applied']);
+    expect(shown[0]).toContain('from 203.0.113.9: the signature does not match  → 401 bad-signature');
+    expect(shown[1]).toContain('user:12450');
+    expect((await run({ since: '2025-03-01T10:30Z', level: 'debug' })).lines[0]).toContain('→ dropped (unlinked)');
   });
 
   it('--run of a run the journal never saw fails saying so; a known run with nothing matching does not', async () => {
@@ -100,7 +125,7 @@ describe('ud-bridge journal', () => {
 
   it.each<[JournalFlags, string]>([
     [{ run: 'r1', last: true }, '--last'],
-    [{ level: 'debug' }, '--level'],
+    [{ level: 'trace' }, '--level'],
     [{ entity: 'U001' }, '--entity'],
     [{ since: 'yesterday' }, '--since'],
   ])('%j is a usage error naming %s', async (flags, flag) => {

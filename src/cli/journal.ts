@@ -5,11 +5,13 @@
  * file is reported on stderr and skipped.
  */
 import { Command } from 'commander';
+import { printable } from '../domain/text.js';
 import { UdBridgeError, UsageError } from '../errors.js';
 import type { JournalEvent, JournalLevel, SkippedPart } from '../journal/events.js';
 import { followJournal } from '../journal/follow.js';
 import { entityOf, LEVEL_RANK, readJournal, type BadLine, type JournalQuery } from '../journal/reader.js';
 import type { ActionWrapper } from './generate.js';
+import { outputClosed } from './broken-pipe.js';
 import { ExitCode, type CommandResult } from './result.js';
 
 export interface JournalCommandDeps {
@@ -49,7 +51,7 @@ export function parseSince(raw: string, now: Date): Date {
 
 export function parseJournalFlags(flags: JournalFlags, now: Date): Omit<JournalQuery, 'dir' | 'onBadLine'> {
   if (flags.run !== undefined && flags.last === true) throw new UsageError('journal: give --run or --last, not both');
-  if (flags.level !== undefined && !(flags.level in LEVEL_RANK)) throw new UsageError(`journal: --level must be info, warn or error; got '${flags.level}'`);
+  if (flags.level !== undefined && !(flags.level in LEVEL_RANK)) throw new UsageError(`journal: --level must be debug, info, warn or error; got '${flags.level}'`);
   if (flags.entity !== undefined && !/^[A-Za-z]+:\S+$/.test(flags.entity)) throw new UsageError(`journal: --entity must look like user:U001 or company:C100; got '${flags.entity}'`);
   return {
     ...(flags.run === undefined ? {} : { runId: flags.run }),
@@ -61,9 +63,12 @@ export function parseJournalFlags(flags: JournalFlags, now: Date): Omit<JournalQ
   };
 }
 
-/** One line: newlines and control characters in messages would break the one-event-per-line view. */
+/**
+ * One line per event: a message's own line breaks read as " / ", and any other control character
+ * (or a bidi override) is shown escaped, so no text in an event can start a line of its own.
+ */
 function flat(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' / ').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return printable(text.replace(/\s*[\r\n]+\s*/g, ' / '));
 }
 
 /** What a source issue cost, as the journal line's outcome. Events written before `skipped` existed were rows. */
@@ -104,8 +109,18 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
       return { text: `${e.check}: ${e.message}`, outcome: 'paused' };
     case 'drift':
       return { text: `${e.field}: ${e.message}`, outcome: 'drift' };
+    case 'webhook.rejected':
+      return { text: `from ${e.sender.address}${e.sender.forwardedFor === undefined ? '' : ` (for ${e.sender.forwardedFor})`}: ${e.message}`, outcome: `${e.status} ${e.reason}` };
     case 'webhook.applied':
-      return { text: `${e.event}: ${e.message}`, outcome: '' };
+      return { text: `${e.event}: ${e.message}`, outcome: e.outcome };
+    case 'webhook.dropped':
+      return { text: `${e.event}: ${e.message}`, outcome: `dropped (${e.reason})` };
+    case 'webhook.failed':
+      return { text: `${e.event}: ${e.message}`, outcome: `failed ${e.error.code}: ${e.error.message}` };
+    case 'profile.written':
+      return { text: e.message, outcome: e.outcome };
+    case 'profile.conflict':
+      return { text: e.message, outcome: 'links unchanged' };
     default: {
       // A type written by a newer version: still show it rather than drop it.
       const unknown = e as { type: string; message?: unknown; reason?: unknown };
@@ -118,8 +133,9 @@ function describe(e: JournalEvent): { text: string; outcome: string } {
 export function formatEvent(e: JournalEvent): string {
   const time = `${e.ts.slice(0, 10)} ${e.ts.slice(11, 19)}Z`;
   const { text, outcome } = describe(e);
-  const parts = [time, e.level.toUpperCase().padEnd(5), e.type.padEnd(15), (entityOf(e) ?? '-').padEnd(16), flat(text)];
-  return `${parts.join('  ')}${outcome === '' ? '' : `  → ${flat(outcome)}`}  [run ${e.runId}]`;
+  // Keys are shown exactly, escaped: a key with a line break once forged an op.applied line here.
+  const parts = [time, printable(e.level.toUpperCase()).padEnd(5), printable(e.type).padEnd(15), printable(entityOf(e) ?? '-').padEnd(16), flat(text)];
+  return `${parts.join('  ')}${outcome === '' ? '' : `  → ${flat(outcome)}`}  [run ${printable(e.runId)}]`;
 }
 
 export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Promise<CommandResult> {
@@ -138,6 +154,8 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
   if (flags.follow !== true) {
     let count = 0;
     for await (const e of readJournal(query)) {
+      // `journal | head` closed the pipe: the reader has what it wanted.
+      if (outputClosed(out)) return { exitCode: ExitCode.ok };
       print(e);
       count++;
     }
@@ -157,7 +175,10 @@ export async function journal(flags: JournalFlags, deps: JournalCommandDeps): Pr
     process.once('SIGTERM', onSignal);
   }
   try {
-    for await (const e of followJournal(query, { signal, ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) })) print(e);
+    for await (const e of followJournal(query, { signal, ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) })) {
+      if (outputClosed(out)) break;
+      print(e);
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -178,7 +199,7 @@ export function journalCommand(deps: JournalCommandDeps, wrap: ActionWrapper): C
     .option('--run <id>', 'only this run')
     .option('--last', 'only the most recent run')
     .option('--since <when>', 'only events since a duration ago (30m, 24h, 7d, 2w) or an ISO time')
-    .option('--level <level>', 'minimum level: info, warn or error')
+    .option('--level <level>', 'minimum level: debug, info (the default), warn or error')
     .option('--entity <type:key>', 'only events about this object, e.g. user:U001 or company:C100')
     .option('--type <type>', 'only this event type (op.failed) or family (op)')
     .option('--json', 'one JSON object per line')

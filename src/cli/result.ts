@@ -2,6 +2,8 @@
  * What every command returns. Commands parse their options, call one service and hand back a
  * CommandResult; `render()` is the one place that prints it and sets the exit code.
  */
+import { printableLines } from '../domain/text.js';
+
 export interface CommandResult {
   readonly exitCode: number;
   /** Text for a person, printed to stdout as is. */
@@ -23,7 +25,9 @@ export function render(result: CommandResult, out: NodeJS.WritableStream = proce
   if (result.asJson && result.json !== undefined) {
     out.write(`${JSON.stringify(result.json, null, 2)}\n`);
   } else if (result.human !== undefined && result.human.length > 0) {
-    out.write(result.human.endsWith('\n') ? result.human : `${result.human}\n`);
+    // Keys, names and answers in the summary: any control character but the line breaks escaped.
+    const human = printableLines(result.human);
+    out.write(human.endsWith('\n') ? human : `${human}\n`);
   }
   return result.exitCode;
 }

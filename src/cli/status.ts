@@ -22,11 +22,16 @@ export interface StatusDeps {
   readonly history: RunHistory;
   readonly schedules: DaemonConfig['schedules'];
   readonly readHolder: ReadLockHolder;
+  /** Why a holder's lock no longer counts (its process is gone), or null while it holds. */
+  readonly holderStale?: (holder: LockHolder) => string | null;
   readonly limit?: number;
 }
 
+/** A run as status shows it: one stored as running that is not going on any more did not finish. */
+export type ReportedRun = RunSummary & { readonly didNotFinish?: true };
+
 export interface StatusReport {
-  readonly lastRuns: readonly RunSummary[];
+  readonly lastRuns: readonly ReportedRun[];
   readonly nextRuns: readonly NextRun[];
   readonly heldOpsCount: number;
   readonly lockHolder: LockHolder | null;
@@ -52,8 +57,9 @@ export function renderStatus(report: StatusReport): string {
   for (const r of report.lastRuns) {
     const t = totals(r);
     const flags = [r.dryRun ? 'dry-run' : '', r.trigger].filter((s) => s.length > 0).join(', ');
+    const status = r.didNotFinish ? 'did not finish' : r.status;
     lines.push(
-      `  ${r.finishedAt}  ${r.mode.padEnd(5)}  ${r.status.padEnd(11)}  ${seconds(r.durationMs).padStart(7)}  ` +
+      `  ${r.finishedAt}  ${r.mode.padEnd(5)}  ${status.padEnd(11)}  ${seconds(r.durationMs).padStart(7)}  ` +
         `applied ${t.applied}, failed ${t.failed}, held ${t.held}  run ${r.runId} (${flags})` +
         (r.error === undefined ? '' : `\n      ${r.error.code}: ${r.error.message}`),
     );
@@ -73,14 +79,18 @@ export function renderStatus(report: StatusReport): string {
 }
 
 export function statusReport(deps: StatusDeps): StatusReport {
+  const holder = deps.readHolder();
+  // Only the newest run can still be going, and only while a live process holds the run lock.
+  const held = holder !== null && (deps.holderStale?.(holder) ?? null) === null;
+  const runs: ReportedRun[] = deps.history.lastRuns(deps.limit ?? 10).map((r, i) => (r.status === 'running' && !(i === 0 && held) ? { ...r, didNotFinish: true } : r));
   return {
-    lastRuns: deps.history.lastRuns(deps.limit ?? 10),
+    lastRuns: runs,
     nextRuns: nextFireTimes([
       { mode: 'delta', ...deps.schedules.delta },
       { mode: 'full', ...deps.schedules.full },
     ]),
     heldOpsCount: deps.history.heldOpsCount(),
-    lockHolder: deps.readHolder(),
+    lockHolder: holder,
   };
 }
 

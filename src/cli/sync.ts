@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { writePlanFile } from '../app/plan-file.js';
+import { signalExitCode } from './interrupt.js';
 import type { SyncResult } from '../app/sync.js';
 import { exitCodeFor, type RunProgress, type RunRequest } from '../domain/run.js';
 import type { StateStore } from '../state/store.js';
@@ -32,7 +33,12 @@ export type SyncService = (
   configPath: string | undefined,
   request: RunRequest | ((store: StateStore) => RunRequest),
   options?: SyncServiceOptions,
-) => Promise<SyncResult & { readonly journalPath: string; readonly dataDir: string; readonly connectCalls?: number }>;
+) => Promise<SyncResult & { readonly journalPath: string; readonly dataDir: string; readonly connectCalls?: number; readonly interruptedBy?: NodeJS.Signals }>;
+
+/** A run stopped by Ctrl-C or SIGTERM exits 130 / 143, as shells expect; otherwise by its status. */
+export function runExitCode(result: Awaited<ReturnType<SyncService>>): number {
+  return result.interruptedBy ? signalExitCode(result.interruptedBy) : exitCodeFor(result.summary.status);
+}
 
 export interface SyncServiceOptions {
   readonly onProgress?: (progress: RunProgress) => void;
@@ -76,7 +82,7 @@ export async function sync(service: SyncService, flags: SyncFlags): Promise<Comm
     await writePlanFile(flags.planOut, { runId: result.summary.runId, createdAt: result.summary.startedAt, plan: result.plan }, result.dataDir);
   }
   return {
-    exitCode: exitCodeFor(result.summary.status),
+    exitCode: runExitCode(result),
     json: toJson(result),
     human: toHuman(result),
     asJson: flags.json ?? false,

@@ -34,16 +34,25 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 /**
  * `skip` leaves secrets unread (a placeholder takes their place): for commands that only read local
  * files, such as `journal` and `status`, which an admin must be able to run without the secrets.
- * `run` reads what a sync needs and leaves out the daemon's HTTP token (unset): a manual `sync`
- * on a host where only the service has that token in its environment must still work.
+ * `run` reads what a sync needs and leaves out the daemon's HTTP token (unset) and the webhook
+ * secrets (a placeholder): a manual `sync` on a host where only the service has them in its
+ * environment must still work.
+ * `{only: [keys]}` reads just those (`webhook test` needs the webhook secret, not the SQL password).
  */
-export type SecretsMode = 'resolve' | 'skip' | 'run';
+export type SecretsMode = 'resolve' | 'skip' | 'run' | { readonly only: readonly string[] };
 
 /** Secrets only the daemon uses. */
 const DAEMON_ONLY_SECRETS = new Set(['daemon.http.token']);
+/** Secrets only the daemon's webhook listener uses; a placeholder keeps `webhooks.enabled` valid without them. */
+const WEBHOOK_SECRETS = new Set(['webhooks.secret', 'webhooks.previousSecret']);
 
 /** Long enough for every secret's length rule, so a config valid with secrets stays valid without. */
 const UNREAD_SECRET = '(secret not read by this command)';
+
+/** The placeholder is public text: nothing may ever verify or sign with it. */
+export function isUnreadSecret(value: string | undefined): boolean {
+  return value === UNREAD_SECRET;
+}
 
 export function loadConfig(options: { path?: string; env?: NodeJS.ProcessEnv; secrets?: SecretsMode } = {}): ResolvedConfig {
   const env = options.env ?? process.env;
@@ -73,7 +82,8 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const caFile = config.connect.caFile === undefined ? undefined : abs(config.connect.caFile);
   // Commands that only read local files never connect: a proxy variable they cannot use is not theirs to refuse.
-  const network = secrets === 'skip' ? DIRECT : networkSettings(config.connect, env, caFile ?? null);
+  // Nor does one that reads only some secrets (`webhook test` talks to our own listener, not to Connect).
+  const network = secrets === 'skip' || typeof secrets === 'object' ? DIRECT : networkSettings(config.connect, env, caFile ?? null);
   // A password in HTTPS_PROXY never reaches a log line either.
   if (secrets !== 'skip') secretValues.push(...envProxyPasswords(env));
   const source = config.source.type === 'snapshot' ? { ...config.source, path: abs(config.source.path) } : config.source;
@@ -92,6 +102,7 @@ export function resolveConfig(raw: unknown, configPath: string, env: NodeJS.Proc
       },
     },
     paths: { data: abs(config.paths.data), logs: abs(config.paths.logs), journal: abs(config.paths.journal) },
+    webhooks: { ...config.webhooks, ...(config.webhooks.tls === undefined ? {} : { tls: { cert: abs(config.webhooks.tls.cert), key: abs(config.webhooks.tls.key) } }) },
     logging: { ...config.logging, dir: abs(config.logging.dir) },
     configPath,
     secretValues: [...secretValues, ...basicCredentials(config.connect.clientId, config.connect.clientSecret)],
@@ -122,7 +133,7 @@ function resolveSecrets(raw: unknown, env: NodeJS.ProcessEnv, base: string, mode
     const key = path.join('.');
     const ref = secretRefSchema.safeParse(node[leaf]);
     if (!ref.success) throw new ConfigError(key, 'expected the secret as text, {env: NAME} or {file: PATH}');
-    if (mode === 'skip') {
+    if (mode === 'skip' || (typeof mode === 'object' && !mode.only.includes(key)) || (mode === 'run' && WEBHOOK_SECRETS.has(key))) {
       node[leaf] = UNREAD_SECRET;
       continue;
     }

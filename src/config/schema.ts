@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { daemonSchema, loggingSchema } from '../daemon/config.js';
 import { sqlServerSourceSchema } from '../source/sqlserver/config.js';
+import { webhooksSchema } from '../webhook/config.js';
 
 /**
  * A secret in the YAML file: plain text (only if the admin chooses), `{env: NAME}` or `{file: PATH}`.
@@ -24,7 +25,12 @@ export const SECRET_PATHS: readonly (readonly string[])[] = [
   ['connect', 'proxy', 'password'],
   ['daemon', 'http', 'token'],
   ['source', 'sqlserver', 'auth', 'password'],
+  ['webhooks', 'secret'],
+  ['webhooks', 'previousSecret'],
 ];
+
+/** The profile fields Connect owns that ud-bridge can write back into the directory. */
+export const PROFILE_FIELDS = ['email', 'firstName', 'lastName'] as const;
 
 const keyPattern = z.string().min(1);
 const globList = z.array(z.string().min(1)).default([]);
@@ -70,13 +76,16 @@ export const configSchema = z
       .object({
         /** embedded: start the Connect simulator in-process (demo and first steps); remote: a real endpoint. */
         mode: z.enum(['embedded', 'remote']).default('remote'),
-        apiBaseUrl: z.url().default('https://public-api.connect.visma.com/v1.0'),
+        /** The API's root; each operation's path carries its version (/v1.0, /v2.0). A trailing /v1.0 is ignored. */
+        apiBaseUrl: z.url().default('https://public-api.connect.visma.com'),
         tokenUrl: z.url().default('https://connect.visma.com/connect/token'),
         clientId: z.string().min(1),
         clientSecret: z.string().min(1, 'expected the client secret, or {env: NAME} / {file: PATH}'),
         clientAuth: z.enum(['form', 'basic']).default('form'),
         /** The parent (customer) tenant under which company tenants are added, by its external id. */
         parentTenantExternalId: z.string().min(1).optional(),
+        /** The Visma business unit new tenants carry; Connect requires it to add a tenant (doctor checks it). */
+        businessUnitName: z.string().min(1, 'expected a Visma business unit name (ud-bridge doctor lists them)').optional(),
         timeoutMs: z.number().int().positive().default(15_000),
         /**
          * The ceiling of calls in flight. High enough that a rate limit, not this, bounds a run (300
@@ -166,6 +175,15 @@ export const configSchema = z
       .strict()
       .default({ module: 'module:{name}', layout: 'layout:{name}' }),
 
+    /** Add user requires a country and a language: these stand in when a VUD user row has none. */
+    userDefaults: z
+      .object({
+        countryCode: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as NO').optional(),
+        preferredLanguage: z.string().min(2, 'expected a language code such as en or nb').default('en'),
+      })
+      .strict()
+      .default({ preferredLanguage: 'en' }),
+
     scope: z
       .object({
         companies: z.object({ include: globList, exclude: globList }).strict().default({ include: [], exclude: [] }),
@@ -181,6 +199,13 @@ export const configSchema = z
         /** Whether VUD owns these user flags; when false ud-bridge leaves them to Connect. */
         ownsTwoStep: z.boolean().default(false),
         ownsEmailChangeAllowed: z.boolean().default(false),
+        /** Which Connect-owned profile fields webhooks and full runs write back into the directory. */
+        profileFields: z
+          .array(z.enum(PROFILE_FIELDS, { error: "expected 'email', 'firstName' or 'lastName'" }))
+          .min(1, 'expected at least one of email, firstName, lastName (turn profile writeback off in the source instead)')
+          .default([...PROFILE_FIELDS]),
+        /** Emails in webhook and profile journal events: masked (j***@example.com) or plain. The log file always masks. */
+        journalEmails: z.enum(['masked', 'plain'], { error: "expected 'masked' or 'plain'" }).default('masked'),
         /** The source anomaly guard: pause before planning when a read looks wrong. */
         anomaly: z
           .object({
@@ -215,6 +240,8 @@ export const configSchema = z
         programRemoved: 'suspend',
         ownsTwoStep: false,
         ownsEmailChangeAllowed: false,
+        profileFields: [...PROFILE_FIELDS],
+        journalEmails: 'masked',
         anomaly: { maxDropPercent: 30, minBaseline: 10 },
         destructive: {
           revoke: thresholdDefault,
@@ -241,9 +268,20 @@ export const configSchema = z
       .default({ data: 'data', logs: 'logs', journal: 'logs/journal' }),
 
     daemon: daemonSchema,
+    webhooks: webhooksSchema,
     logging: loggingSchema,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // A webhook is only worth receiving if its change can reach the directory.
+    if (c.webhooks.enabled && !(c.source.type === 'sqlserver' && c.source.sqlserver.writeback.profiles)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhooks', 'enabled'],
+        message: 'webhooks.enabled: expected a source that writes profiles back (source.type sqlserver with source.sqlserver.writeback.profiles: true)',
+      });
+    }
+  });
 
 export type ConfigInput = z.input<typeof configSchema>;
 /** The parsed config, secrets still as references. */

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { json, startScriptedServer, type Handler, type ScriptedServer } from '../../test/contract/support/scripted-server.js';
 import { CONNECT_SCOPES, createConnectClient, type ConnectClient } from './client.js';
 import { ConnectResponseError } from './errors.js';
+import { MAX_PAGES } from './operations.js';
 
 let server: ScriptedServer | undefined;
 let client: ConnectClient | undefined;
@@ -27,53 +28,83 @@ async function start(api: Handler) {
 }
 
 const apiRequests = () => server?.requests.filter((r) => r.path !== '/connect/token') ?? [];
-const user = (id: string) => ({ id, email: `${id}@x.no`, email_verified: true, first_name: 'A', last_name: 'B', email_change_allowed: true, '2step_enforced': false, created_date: 'c', updated_date: 'u' });
+const T1 = '00000000-0000-4000-8000-000000000001';
+const U1 = '00000000-0000-4000-8000-0000000000a1';
+const user = (id: string) => ({ id, email: `${id}@x.no`, first_name: 'A', last_name: 'B' });
 
 describe('connect client', () => {
-  it('pages until total_pages with per_page=100 and keeps the search attributes on every page', async () => {
+  it('pages with per_page=50 and include_totals=false until a short page, keeping the filter on every page', async () => {
     const c = await start((q, res) => {
       const page = Number(q.query.get('page'));
-      json(res, 200, { users: [user(`p${page}a`), user(`p${page}b`)], total_users: 6, total_pages: 3 });
+      json(res, 200, Array.from({ length: page < 3 ? 50 : 7 }, (_, i) => user(`p${page}-${i}`)));
     });
-    const ids: string[] = [];
-    for await (const u of c.searchUsers({ email: 'a*', operator: 'AND' })) ids.push(u.id);
-    expect(ids).toEqual(['p1a', 'p1b', 'p2a', 'p2b', 'p3a', 'p3b']);
-    expect(apiRequests().map((r) => r.url)).toEqual([1, 2, 3].map((p) => `/v1.0/users?email=a*&operator=AND&per_page=100&page=${p}`));
+    expect(await c.listLinkedUsers({ email: 'a%' })).toHaveLength(107);
+    expect(apiRequests().map((r) => r.url)).toEqual([1, 2, 3].map((p) => `/v1.0/users?email=a%25&per_page=50&page=${p}&include_totals=false`));
     expect(apiRequests()[0]?.headers.authorization).toBe('Bearer tok');
   });
 
-  it('escapes ids in paths and sends the snake_case body', async () => {
+  it('204 is an empty result, on a list and on a first page', async () => {
     const c = await start((_q, res) => { res.writeHead(204); res.end(); });
-    await c.setUserTenantRoles({ tenantId: 't/1', applicationId: 'app 1', userId: 'u?1', roles: ['a'] });
-    await c.setTwoStepEnforced({ userId: 'u1', enforced: true });
-    expect(apiRequests().map((r) => [r.method, r.url, r.body])).toEqual([
-      ['PUT', '/v1.0/tenants/t%2F1/applications/app%201/users/u%3F1/roles', '{"roles":["a"]}'],
-      ['PUT', '/v1.0/users/u1/2step_enforced', '{"2step_enforced":true}'],
-    ]);
+    await expect(c.listLinkedUsers()).resolves.toEqual([]);
+    await expect(c.listTenantApplications({ tenantId: T1 })).resolves.toEqual([]);
+    await expect(c.listApplicationRoles({ applicationId: 'app' })).resolves.toEqual([]);
   });
 
-  it('maps add-user answers: 201 created, 200 linked, 409 with user_id alreadyLinked, 409 without it thrown', async () => {
+  it('a server that ignores page= stops with ConnectResponseError on the repeated page, not after thousands of requests', async () => {
+    const c = await start((_q, res) => json(res, 200, Array.from({ length: 50 }, (_, i) => user(`same-${i}`))));
+    const e = await c.listLinkedUsers().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConnectResponseError);
+    expect(e).toMatchObject({ operation: 'getUsers', field: 'page 2' });
+    expect(apiRequests()).toHaveLength(2);
+  });
+
+  it('a list that never ends stops with ConnectResponseError after MAX_PAGES pages', async () => {
+    let n = 0;
+    const c = await start((_q, res) => json(res, 200, Array.from({ length: 50 }, () => user(`u${n++}`))));
+    const e = await c.listLinkedUsers().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConnectResponseError);
+    expect(e).toMatchObject({ field: 'page' });
+    expect(apiRequests()).toHaveLength(MAX_PAGES);
+  }, 120_000);
+
+  it('escapes ids in paths, sends JSON Patch as application/json-patch+json and flags in the path', async () => {
+    const c = await start((_q, res) => { res.writeHead(204); res.end(); });
+    await c.setUserTenantRoles({ tenantId: T1, applicationId: 'app 1', userId: U1, roles: ['a'] });
+    await c.setUserExternalId({ userId: U1, applicationId: 'ud-bridge', externalId: 'K/1' });
+    expect(apiRequests().map((r) => [r.method, r.url, r.body])).toEqual([
+      ['PUT', `/v1.0/tenants/${T1}/applications/app%201/users/${U1}/roles`, '{"roles":["a"]}'],
+      ['PATCH', `/v1.0/users/${U1}/applications/ud-bridge`, '[{"op":"add","path":"/external_id","value":"K/1"}]'],
+    ]);
+    expect(apiRequests()[1]?.headers['content-type']).toBe('application/json-patch+json');
+  });
+
+  it('maps add-user answers: 201 created, 200 linked, 409 ERROR_USER_LINKED_TO_CLIENT alreadyLinked (id found by email)', async () => {
     const answers: Handler[] = [
       (_q, s) => json(s, 201, user('new')),
       (_q, s) => json(s, 200, user('old')),
-      (_q, s) => json(s, 409, { error_code: 'ERROR_USER_LINKED_TO_CLIENT', error_message: 'linked', user_id: 'old' }),
-      (_q, s) => json(s, 409, { error_code: 'ERROR_USER_LINKED_TO_CLIENT', error_message: 'linked' }),
+      (_q, s) => json(s, 409, { error_code: 'ERROR_USER_LINKED_TO_CLIENT' }),
+      (_q, s) => json(s, 200, [{ id: 'old', email: 'a@x.no' }]),
     ];
     let n = 0;
     const c = await start((q, s, i) => answers[n++]?.(q, s, i));
-    const input = { email: 'a@x.no', firstName: 'A', lastName: 'B' };
+    const input = { email: 'a@x.no', firstName: 'A', lastName: 'B', countryCode: 'NO', preferredLanguage: 'nb' };
     expect(await c.addUser(input)).toMatchObject({ outcome: 'created', userId: 'new' });
     expect(await c.addUser(input)).toMatchObject({ outcome: 'linked', userId: 'old' });
-    expect(await c.addUser(input)).toEqual({ outcome: 'alreadyLinked', userId: 'old', user: null });
-    await expect(c.addUser(input)).rejects.toMatchObject({ code: 'CONNECT_CONFLICT', userId: null });
+    expect(await c.addUser(input)).toMatchObject({ outcome: 'alreadyLinked', userId: 'old' });
+    expect(apiRequests()[3]?.url).toBe('/v1.0/users?email=a%40x.no&per_page=50&page=1&include_totals=false');
   });
 
-  it('a 2xx body that breaks the contract is ConnectResponseError naming operation and field, not retried', async () => {
+  it('an answer that breaks the contract is ConnectResponseError naming operation and field, not retried', async () => {
     const c = await start((_q, res) => json(res, 200, { roles: 'admin' }));
-    const e: unknown = await c.getUserRoles({ applicationId: 'a', userId: 'u' }).catch((x: unknown) => x);
+    const e: unknown = await c.listApplicationRoles({ applicationId: 'a' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ConnectResponseError);
-    expect(e).toMatchObject({ operation: 'getUserRoles', field: 'roles' });
+    expect(e).toMatchObject({ operation: 'getAllRolesForApplication', field: 'body/roles' });
     expect(apiRequests()).toHaveLength(1);
+  });
+
+  it('a status the operation does not document is ConnectResponseError too (201 where the contract says 204)', async () => {
+    const c = await start((_q, res) => json(res, 201, {}));
+    await expect(c.addTenantApplication({ tenantId: T1, applicationId: 'a' })).rejects.toMatchObject({ code: 'CONNECT_BAD_RESPONSE', field: 'status' });
   });
 
   it('refuses bad options with a ConfigError naming the key', () => {
@@ -94,7 +125,7 @@ describe('connect client', () => {
       // Closing as the first 503 arrives: the retry that would follow must not happen.
       observer: { onResponse: () => { void c.close(); }, onRetry: () => { retries += 1; } },
     });
-    await expect(c.getTenant({ tenantId: 't' })).rejects.toMatchObject({ status: 503 });
+    await expect(c.getTenant({ tenantId: T1 })).rejects.toMatchObject({ status: 503 });
     expect(retries).toBe(0);
     expect(apiRequests()).toHaveLength(1);
   });

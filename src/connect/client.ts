@@ -10,41 +10,22 @@
 import { ConfigError } from '../errors.js';
 import { createAdaptiveConcurrency, type AdaptiveConcurrencyOptions, type ConcurrencyChange } from './adaptive-concurrency.js';
 import { createCircuitBreaker, type CircuitBreakerOptions, type CircuitChange, type CircuitState } from './circuit-breaker.js';
-import { ConnectConflictError, ConnectError, ConnectInputError, errorFromResponse } from './errors.js';
+import { defaultContract, type Contract, type OperationId } from './contract.js';
+import { ConnectError, ConnectInputError, ConnectResponseError, errorFromResponse } from './errors.js';
 import { createHttpTransport, type HttpMethod, type HttpRequest, type HttpResponse } from './http.js';
 import type { NetworkSettings } from './network.js';
-import type { AddUserResult, ConnectApi, ConnectUser, Tenant } from './port.js';
+import type { ConnectApi } from './port.js';
 import { createQueue } from './queue.js';
 import { withQueue } from './queue.js';
 import { createRateLimitGate, parseRetryAfter, withRetryAfter } from './retry-after.js';
 import { defaultShouldRetry, retry } from './retry.js';
-import {
-  body, countriesSchema, fromNewTenant, fromNewUser, fromTenantPatch, hierarchyApplicationsSchema, parseResponse,
-  rolesSchema, tenantApplicationsSchema, tenantPageSchema, tenantSchema, tenantSearchParams, toCountries,
-  toHierarchyApplications, toTenant, toTenantApplications, toUser, toUserApplications, userApplicationsSchema,
-  userPageSchema, userSchema, userSearchParams,
-} from './schemas.js';
 import { createTokenCache, withBearerToken } from './token-cache.js';
+import { connectOperations, type Invoke, type InvokeRequest, type InvokeResult } from './operations.js';
 
-/** Every scope ud-bridge calls with (connect-api.md, "Hosts and authentication"). */
-export const CONNECT_SCOPES = [
-  'publicapi:tenant:read',
-  'publicapi:tenant:create',
-  'publicapi:tenant:update',
-  'publicapi:tenant:application:read',
-  'publicapi:tenant:application:create',
-  'publicapi:tenant:application:update',
-  'publicapi:tenant:application:delete',
-  'publicapi:tenant:userapplicationroles:read',
-  'publicapi:tenant:userapplicationroles:update',
-  'publicapi:user:read',
-  'publicapi:user:create',
-  'publicapi:user:update',
-  'publicapi:user:allowemailchange',
-] as const;
-
-/** The largest page the API serves; fewer round trips for a full read. */
-const PAGE_SIZE = 100;
+/** Every scope a sync calls with: the contract's operation scopes, less those only doctor needs. */
+export const CONNECT_SCOPES: readonly string[] = defaultContract().runScopes;
+/** Every scope any operation of the contract needs (doctor's checks included). */
+export const ALL_CONNECT_SCOPES: readonly string[] = defaultContract().scopes;
 
 export interface ConnectObserver {
   onResponse?(e: { operation: string; method: string; status: number; durationMs: number; attempt: number }): void;
@@ -83,9 +64,17 @@ export interface ConnectClientOptions {
   observer?: ConnectObserver;
   /** Epoch ms for token expiry only (a lagging clock is how the 401 refresh is exercised). Default Date.now. */
   now?: () => number;
+  /** The contract requests and answers are checked against; default the project's document. */
+  contract?: Contract;
 }
 
 export interface ConnectClient extends ConnectApi {
+  /**
+   * One contract operation, as it is on the wire: the request is checked against the contract
+   * before it is sent (a violation is a ConnectInputError naming the field), a 2xx answer is
+   * returned with its status and body unchecked, so `doctor --contract` can compare it itself.
+   */
+  raw(id: OperationId, request?: InvokeRequest): Promise<InvokeResult>;
   /** Change how many calls may be in flight; for the adaptive-concurrency controller. */
   setConcurrency(n: number): void;
   readonly concurrency: number;
@@ -100,8 +89,9 @@ interface ApiCall {
   readonly operation: string;
   readonly method: HttpMethod;
   readonly path: string;
-  readonly query?: readonly (readonly [string, string])[];
+  readonly query?: Readonly<Record<string, string>>;
   readonly json?: unknown;
+  readonly contentType?: string;
 }
 
 type Attempt = HttpRequest & { readonly attempt: number };
@@ -123,10 +113,9 @@ function positiveInt(value: number | undefined, fallback: number, key: string, m
   return v;
 }
 
-/** An id as one path segment; an empty id would silently address another route. */
-function seg(operation: string, field: string, value: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new ConnectInputError(operation, field, 'a non-empty id is required');
-  return encodeURIComponent(value);
+/** Old configs name the base with its version (…/v1.0); paths now carry their own version. */
+function apiRoot(url: URL): string {
+  return url.pathname.replace(/\/+$/, '').replace(/\/v\d+\.\d+$/, '');
 }
 
 export function createConnectClient(options: ConnectClientOptions): ConnectClient {
@@ -143,7 +132,8 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     baseDelayMs: positiveInt(options.retry?.baseDelayMs, 200, 'connect.retry.baseDelayMs', 0),
     maxDelayMs: positiveInt(options.retry?.maxDelayMs, 10_000, 'connect.retry.maxDelayMs', 0),
   };
-  const basePath = base.pathname.replace(/\/+$/, '');
+  const basePath = apiRoot(base);
+  const contract: Contract = options.contract ?? defaultContract();
   let closed = false;
 
   const transport = createHttpTransport({ timeoutMs, connections: concurrency * 2, ...(options.network ? { network: options.network } : {}) });
@@ -196,8 +186,8 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
 
   function call(c: ApiCall): Promise<HttpResponse> {
     const url = new URL(basePath + c.path, base.origin);
-    for (const [k, v] of c.query ?? []) url.searchParams.append(k, v);
-    const req: HttpRequest = { operation: c.operation, method: c.method, url, json: c.json };
+    for (const [k, v] of Object.entries(c.query ?? {})) url.searchParams.append(k, v);
+    const req: HttpRequest = { operation: c.operation, method: c.method, url, json: c.json, ...(c.contentType ? { headers: { 'content-type': c.contentType } } : {}) };
     const retried = () => retry((attempt) => pipeline({ ...req, attempt }), {
       ...retryOptions,
       shouldRetry: (e) => !closed && defaultShouldRetry(e),
@@ -208,128 +198,36 @@ export function createConnectClient(options: ConnectClientOptions): ConnectClien
     return breaker === null ? retried() : breaker.run(c.operation, retried);
   }
 
-  // Paths are built inside the async functions so a bad id rejects the promise, never throws.
-  async function get<T>(operation: string, path: () => string, parse: (body: unknown, status: number) => T, query?: ApiCall['query']): Promise<T> {
-    const res = await call({ operation, method: 'GET', path: path(), query });
-    return parse(res.body, res.status);
-  }
-
-  async function* pages<T>(
-    operation: string,
-    path: string,
-    query: readonly (readonly [string, string])[],
-    pageSizeParam: string,
-    readPage: (body: unknown, status: number) => { items: T[]; totalPages: number },
-  ): AsyncGenerator<T> {
-    for (let page = 1; ; page += 1) {
-      const res = await call({ operation, method: 'GET', path, query: [...query, [pageSizeParam, String(PAGE_SIZE)], ['page', String(page)]] });
-      const { items, totalPages } = readPage(res.body, res.status);
-      yield* items;
-      if (items.length === 0 || page >= totalPages) return;
+    /** Builds the call from the contract; a request the contract refuses is never sent. */
+  async function raw(id: OperationId, r: InvokeRequest = {}): Promise<InvokeResult> {
+    const op = contract.operation(id);
+    const pathParams = r.path ?? {};
+    const query = r.query ?? {};
+    const problems = contract.checkRequest(id, { path: pathParams, query, body: r.body ?? null });
+    if (problems.length > 0) {
+      const first = problems[0]!;
+      throw new ConnectInputError(id, first.where, `${first.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
     }
+    const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(pathParams[name]!));
+    const res = await call({ operation: id, method: op.method, path, query, json: r.body, ...(op.bodyType ? { contentType: op.bodyType } : {}) });
+    return { status: res.status, body: res.status === 204 ? null : res.body };
   }
 
-  const tenantFrom = (operation: string) => (b: unknown, s: number): Tenant => toTenant(parseResponse(tenantSchema, b, operation, s));
-  const userFrom = (operation: string) => (b: unknown, s: number): ConnectUser => toUser(parseResponse(userSchema, b, operation, s));
-  const roles = (operation: string) => (b: unknown, s: number): string[] => parseResponse(rolesSchema, b, operation, s).roles;
-
-  async function send(operation: string, method: HttpMethod, path: () => string, json?: unknown): Promise<void> {
-    await call({ operation, method, path: path(), json });
-  }
-
-  const tenantApp = (op: string, r: { tenantId: string; applicationId: string }) =>
-    `/tenants/${seg(op, 'tenantId', r.tenantId)}/applications/${seg(op, 'applicationId', r.applicationId)}`;
+  /** `raw`, then the answer checked against the contract for its status: 204 is an empty result. */
+  const invoke: Invoke = async (id, r = {}) => {
+    const res = await raw(id, r);
+    const problems = contract.checkResponse(id, res.status, res.body);
+    if (problems.length > 0) {
+      const first = problems[0]!;
+      throw new ConnectResponseError({ operation: id, status: res.status, field: first.where, message: `answer ${res.status} differs from the contract at ${first.where}: ${first.problem}` });
+    }
+    return res;
+  };
 
   return {
     clientId: options.clientId,
-
-    searchTenants(query) {
-      return pages('searchTenants', '/search/tenants', tenantSearchParams(query), 'limit', (b, s) => {
-        const p = parseResponse(tenantPageSchema, b, 'searchTenants', s);
-        return { items: p.tenants.map(toTenant), totalPages: p.total_pages };
-      });
-    },
-    getTenant: (r) => get('getTenant', () => `/tenants/${seg('getTenant', 'tenantId', r.tenantId)}`, tenantFrom('getTenant')),
-    async addTenant(input) {
-      const res = await call({ operation: 'addTenant', method: 'POST', path: '/tenants', json: fromNewTenant(input) });
-      return tenantFrom('addTenant')(res.body, res.status);
-    },
-    async updateTenant(r) {
-      const path = `/tenants/${seg('updateTenant', 'tenantId', r.tenantId)}`;
-      const res = await call({ operation: 'updateTenant', method: 'PATCH', path, json: fromTenantPatch(r.patch) });
-      return tenantFrom('updateTenant')(res.body, res.status);
-    },
-
-    addTenantApplication: (r) => send('addTenantApplication', 'POST', () => tenantApp('addTenantApplication', r)),
-    deleteTenantApplication: (r) => send('deleteTenantApplication', 'DELETE', () => tenantApp('deleteTenantApplication', r)),
-    suspendTenantApplication: (r) => send('suspendTenantApplication', 'POST', () => `${tenantApp('suspendTenantApplication', r)}/suspend`),
-    resumeTenantApplication: (r) => send('resumeTenantApplication', 'POST', () => `${tenantApp('resumeTenantApplication', r)}/resume`),
-    listTenantApplications: (r) => get(
-      'listTenantApplications',
-      () => `/tenants/${seg('listTenantApplications', 'tenantId', r.tenantId)}/applications`,
-      (b, s) => toTenantApplications(parseResponse(tenantApplicationsSchema, b, 'listTenantApplications', s)),
-      [['is_inherited', String(r.includeInherited)]],
-    ),
-    listHierarchyApplications: (r) => get(
-      'listHierarchyApplications',
-      () => `/tenants/${seg('listHierarchyApplications', 'tenantId', r.tenantId)}/hierarchy/applications`,
-      (b, s) => toHierarchyApplications(parseResponse(hierarchyApplicationsSchema, b, 'listHierarchyApplications', s)),
-    ),
-
-    async addUser(input): Promise<AddUserResult> {
-      try {
-        const res = await call({ operation: 'addUser', method: 'POST', path: '/users', json: fromNewUser(input) });
-        const user = userFrom('addUser')(res.body, res.status);
-        return { outcome: res.status === 201 ? 'created' : 'linked', userId: user.id, user };
-      } catch (e) {
-        if (e instanceof ConnectConflictError && e.errorCode === 'ERROR_USER_LINKED_TO_CLIENT' && e.userId !== null) {
-          return { outcome: 'alreadyLinked', userId: e.userId, user: null };
-        }
-        throw e;
-      }
-    },
-    getUser: (r) => get('getUser', () => `/users/${seg('getUser', 'userId', r.userId)}`, userFrom('getUser')),
-    searchUsers(query) {
-      return pages('searchUsers', '/users', userSearchParams(query), 'per_page', (b, s) => {
-        const p = parseResponse(userPageSchema, b, 'searchUsers', s);
-        return { items: p.users.map(toUser), totalPages: p.total_pages };
-      });
-    },
-    listUserApplications: (r) => get(
-      'listUserApplications',
-      () => `/users/${seg('listUserApplications', 'userId', r.userId)}/applications`,
-      (b, s) => toUserApplications(parseResponse(userApplicationsSchema, b, 'listUserApplications', s)),
-    ),
-    unlinkUserApplication: (r) => send(
-      'unlinkUserApplication', 'DELETE',
-      () => `/users/${seg('unlinkUserApplication', 'userId', r.userId)}/applications/${seg('unlinkUserApplication', 'applicationId', r.applicationId)}`,
-    ),
-    async setUserExternalId(r) {
-      const op = 'setUserExternalId';
-      if (typeof r.externalId !== 'string' || r.externalId === '') throw new ConnectInputError(op, 'externalId', 'a non-empty string is required');
-      return send(op, 'PUT', () => `/users/${seg(op, 'userId', r.userId)}/applications/${seg(op, 'applicationId', r.applicationId)}/external_id`, body.externalId(r.externalId));
-    },
-
-    getUserRoles: (r) => get(
-      'getUserRoles',
-      () => `/applications/${seg('getUserRoles', 'applicationId', r.applicationId)}/users/${seg('getUserRoles', 'userId', r.userId)}/roles`,
-      roles('getUserRoles'),
-    ),
-    getUserTenantRoles: (r) => get(
-      'getUserTenantRoles',
-      () => `${tenantApp('getUserTenantRoles', r)}/users/${seg('getUserTenantRoles', 'userId', r.userId)}/roles`,
-      roles('getUserTenantRoles'),
-    ),
-    setUserTenantRoles: (r) => send(
-      'setUserTenantRoles', 'PUT',
-      () => `${tenantApp('setUserTenantRoles', r)}/users/${seg('setUserTenantRoles', 'userId', r.userId)}/roles`,
-      body.roles(r.roles),
-    ),
-
-    setEmailChangeAllowed: (r) => send('setEmailChangeAllowed', 'PUT', () => `/users/${seg('setEmailChangeAllowed', 'userId', r.userId)}/email_change_allowed`, body.emailChangeAllowed(r.allowed)),
-    setTwoStepEnforced: (r) => send('setTwoStepEnforced', 'PUT', () => `/users/${seg('setTwoStepEnforced', 'userId', r.userId)}/2step_enforced`, body.twoStepEnforced(r.enforced)),
-
-    listCountries: () => get('listCountries', () => '/countries', (b, s) => toCountries(parseResponse(countriesSchema, b, 'listCountries', s))),
+    raw,
+    ...connectOperations(invoke, contract),
 
     setConcurrency(n) {
       queue.setConcurrency(n);

@@ -222,7 +222,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(req.form as Record<string, string>).toString();
     } else if (req.json !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] ??= 'application/json'; // a caller may name another JSON type (JSON Patch)
       body = JSON.stringify(req.json);
     }
     const { dispatcher, route } = dispatcherFor(req.url);

@@ -94,6 +94,62 @@ describe('acquireRunLock across processes', () => {
   });
 });
 
+describe('acquireRunLock knows a process, not just a pid', () => {
+  /** A live process that is not ud-bridge: its pid is what a dead holder's pid may be reused as. */
+  function bystander(): ChildProcessByStdio<Writable, Readable, null> {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(child);
+    return child;
+  }
+
+  it('never waits for itself: a lock naming this pid that this process does not hold was left by an earlier process', () => {
+    const dataDir = tempDir();
+    // As after a container restart, where ud-bridge is pid 1 again: same pid, an earlier process.
+    const before = new Date(Date.now() - process.uptime() * 1000 - 60_000).toISOString();
+    for (const earlier of [{ token: 'an-earlier-process' }, { token: 'an-earlier-process', processStart: 'another-boot:42' }]) {
+      fs.writeFileSync(lockPath(dataDir), JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: before, ...earlier }));
+      const lock = acquireRunLock({ dataDir, staleAfterMs: 60 * 60_000, runId: 'r-self' });
+      expect(readLockHolder(dataDir)).toMatchObject({ pid: process.pid, runId: 'r-self' });
+      lock.release();
+    }
+  });
+
+  it('while this process holds the lock, a second acquire in it is refused as held', () => {
+    const dataDir = tempDir();
+    const lock = acquireRunLock({ dataDir, staleAfterMs: 60_000 });
+    expect(() => acquireRunLock({ dataDir, staleAfterMs: 60_000 })).toThrow(LockHeldError);
+    lock.release();
+  });
+
+  it.skipIf(process.platform !== 'linux')('a lock whose pid now belongs to another live process is taken over (Linux: the process start time differs)', () => {
+    const dataDir = tempDir();
+    const other = bystander();
+    fs.writeFileSync(lockPath(dataDir), JSON.stringify({ pid: other.pid, host: os.hostname(), startedAt: new Date().toISOString(), token: 'dead-holder', processStart: 'some-boot:1' }));
+    const lock = acquireRunLock({ dataDir, staleAfterMs: 60_000 });
+    expect(readLockHolder(dataDir)?.pid).toBe(process.pid);
+    lock.release();
+  });
+
+  it.skipIf(process.platform !== 'linux')('a live holder whose start time matches is respected', async () => {
+    const dataDir = tempDir();
+    const { child } = await holdInChild(dataDir);
+    expect(readLockHolder(dataDir)).toMatchObject({ pid: child.pid, processStart: expect.stringMatching(/^[0-9a-f-]+:\d+$/) });
+    expect(() => acquireRunLock({ dataDir, staleAfterMs: 60_000 })).toThrow(LockHeldError);
+    child.stdin.end();
+    await exited(child);
+  });
+
+  it('a lock from an older ud-bridge (no token) naming a live pid is honoured only up to staleAfterMs', () => {
+    const dataDir = tempDir();
+    const other = bystander();
+    const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+    fs.writeFileSync(lockPath(dataDir), JSON.stringify({ pid: other.pid, host: os.hostname(), startedAt: ago(1000) }));
+    expect(() => acquireRunLock({ dataDir, staleAfterMs: 60_000 })).toThrow(LockHeldError);
+    fs.writeFileSync(lockPath(dataDir), JSON.stringify({ pid: other.pid, host: os.hostname(), startedAt: ago(2 * 60_000) }));
+    acquireRunLock({ dataDir, staleAfterMs: 60_000 }).release();
+  });
+});
+
 describe('acquireRunLock staleness on another host', () => {
   const write = (dataDir: string, startedAt: string) =>
     fs.writeFileSync(lockPath(dataDir), JSON.stringify({ pid: 1, host: 'some-other-host.example', startedAt }));

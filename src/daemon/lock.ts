@@ -3,12 +3,19 @@
  * same lock file in the data folder. It is created with O_EXCL ('wx'), which is atomic on local
  * disks on Linux and Windows alike, so two processes can never both believe they hold it.
  *
- * A lock left behind by a crash must not stop the service forever, so a holder is stale when
- *  - it is on this host and its pid is gone (or it started before this machine booted, which
- *    catches a pid reused after a reboot), or
+ * A lock left behind by a crash must not stop the service forever, and a pid alone does not
+ * name a process: after a container restart ud-bridge is often the same pid again, and any other
+ * live process may carry a dead holder's pid. So a holder is stale when
+ *  - it names this process's pid but was taken before this process started (never wait for
+ *    yourself),
+ *  - it is on this host and its pid is gone, or that pid's process started at another time than
+ *    the holder's (Linux: boot id and start time from /proc), or it started before this boot,
+ *  - it is an older lock without that identity, naming a live pid, and older than `staleAfterMs`,
  *  - it is on another host (a shared data folder) and older than `staleAfterMs`, since we
  *    cannot ask another machine whether its process is alive.
+ * Each lock carries a random token too, so a process only ever removes the lock it took.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +28,10 @@ export interface LockHolder {
   readonly host: string;
   readonly startedAt: string;
   readonly runId?: string;
+  /** Random per lock: which lock this is, whatever the pid. */
+  readonly token?: string;
+  /** The holder process's identity beyond its pid, where the OS tells it (Linux: `<boot id>:<start ticks>`). */
+  readonly processStart?: string;
 }
 
 export interface RunLock {
@@ -89,14 +100,47 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A process's identity beyond its pid, or null where the OS does not tell it: on Linux the boot
+ * id and the start time in clock ticks since boot (field 22 of /proc/PID/stat, after the command
+ * name, which may itself hold spaces and parentheses).
+ */
+export function processStartOf(pid: number): string | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = fields[19];
+    const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    return ticks !== undefined && /^\d+$/.test(ticks) ? `${boot}:${ticks}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** When this process started, for "was that lock taken before I existed?". */
+const thisProcessStartedAt = (): number => Date.now() - process.uptime() * 1000;
+
 /** Why a holder is stale, or null when it must be respected. */
 export function staleReason(holder: LockHolder, now: Date, staleAfterMs: number): string | null {
   const started = Date.parse(holder.startedAt);
   const age = Number.isNaN(started) ? Number.POSITIVE_INFINITY : now.getTime() - started;
   if (holder.host === os.hostname()) {
+    if (holder.pid === process.pid) {
+      // This pid is us: a lock we took is ours to respect, one taken before we started is not.
+      const ours = holder.processStart === undefined ? !Number.isNaN(started) && started >= thisProcessStartedAt() - 1000 : holder.processStart === processStartOf(process.pid);
+      return ours ? null : 'left by an earlier process that had this pid (this process)';
+    }
     if (!pidAlive(holder.pid)) return 'process gone';
     const bootedAt = Date.now() - os.uptime() * 1000;
     if (!Number.isNaN(started) && started < bootedAt) return 'started before this boot';
+    if (holder.processStart !== undefined) {
+      const current = processStartOf(holder.pid);
+      if (current !== null && current !== holder.processStart) return 'its pid now belongs to another process';
+      return null;
+    }
+    // An older lock says nothing but its pid, which may be anyone's by now: bounded like a remote one.
+    if (holder.token === undefined && age > staleAfterMs) return `older than ${staleAfterMs} ms and without a process identity`;
     return null;
   }
   return age > staleAfterMs ? `older than ${staleAfterMs} ms on another host` : null;
@@ -142,15 +186,18 @@ export function acquireRunLock(options: AcquireRunLockOptions): RunLock {
   const now = options.now ?? (() => new Date());
   const file = lockPath(options.dataDir);
   try {
-    fs.mkdirSync(options.dataDir, { recursive: true });
+    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new StateError('LOCK_UNWRITABLE', `cannot create the data folder ${options.dataDir} for the run lock: ${(e as Error).message}`, { cause: e });
   }
+  const processStart = processStartOf(process.pid);
   const holder: LockHolder = {
     pid: process.pid,
     host: os.hostname(),
     startedAt: now().toISOString(),
     ...(options.runId === undefined ? {} : { runId: options.runId }),
+    token: randomBytes(12).toString('hex'),
+    ...(processStart === null ? {} : { processStart }),
   };
 
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -184,11 +231,8 @@ function heldLock(file: string, holder: LockHolder): RunLock {
       if (released) return;
       released = true;
       const current = readLock(file);
-      const ours =
-        current.kind === 'holder' &&
-        current.holder.pid === holder.pid &&
-        current.holder.host === holder.host &&
-        current.holder.startedAt === holder.startedAt;
+      // Ours by its token: a later holder with our pid (a restart) keeps its lock.
+      const ours = current.kind === 'holder' && current.holder.token === holder.token;
       if (ours) fs.rmSync(file, { force: true });
     },
   };

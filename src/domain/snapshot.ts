@@ -118,16 +118,22 @@ export interface LinkRecord {
   readonly connectId: string;
 }
 
-/** A Connect profile (Connect owns email and names), written back by Connect user id. */
+/**
+ * A Connect profile (Connect owns email and names), written back by Connect user id. A field left
+ * out is one the policy does not take from Connect (`policy.profileFields`): it is not written.
+ */
 export interface ProfileRecord {
   readonly connectUserId: string;
-  readonly email: string;
-  readonly firstName: string;
-  readonly lastName: string;
+  readonly email?: string;
+  readonly firstName?: string;
+  readonly lastName?: string;
 }
+
+/** `unchanged`: the directory already held exactly these values; `disabled`: this source does not write profiles. */
+export type ProfileWriteOutcome = 'updated' | 'unchanged' | 'disabled';
 
 /** Where links and profiles go back to. The JSON snapshot source has nowhere to write and says so. */
 export interface DirectoryWriteback {
   writeLinks(links: readonly LinkRecord[]): Promise<void>;
-  writeProfile(profile: ProfileRecord): Promise<void>;
+  writeProfile(profile: ProfileRecord): Promise<ProfileWriteOutcome>;
 }

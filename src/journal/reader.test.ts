@@ -67,7 +67,7 @@ describe('journal reader', () => {
     expect(all).toHaveLength(8);
     expect(bad.map((b) => [b.line, b.message])).toEqual([
       [5, 'not JSON (an incomplete or edited line)'],
-      [7, 'level loud is not info, warn or error'],
+      [7, 'level loud is not debug, info, warn or error'],
       [8, 'not JSON (an incomplete or edited line)'],
     ]);
     expect(bad[0]!.file).toBe(file);

@@ -21,7 +21,7 @@ export interface JournalQuery {
   /** Only the most recent run (the last `run.started` in the journal). */
   readonly last?: boolean;
   readonly since?: Date;
-  /** Minimum level: `warn` means warn and error. */
+  /** Minimum level: `warn` means warn and error; without it, info and up (debug only when asked). */
   readonly level?: JournalLevel;
   /** `user:U001`, `company:C100`… */
   readonly entity?: string;
@@ -30,7 +30,7 @@ export interface JournalQuery {
   readonly onBadLine?: (bad: BadLine) => void;
 }
 
-export const LEVEL_RANK: Readonly<Record<JournalLevel, number>> = { info: 0, warn: 1, error: 2 };
+export const LEVEL_RANK: Readonly<Record<JournalLevel, number>> = { debug: -1, info: 0, warn: 1, error: 2 };
 
 /** The journal files in `dir`, oldest first; none when the folder does not exist yet. */
 export async function listJournalFiles(dir: string): Promise<{ day: string; path: string }[]> {
@@ -102,7 +102,7 @@ export function parseJournalLine(text: string): JournalEvent | string {
   for (const field of ['ts', 'runId', 'type', 'level'] as const) {
     if (typeof e[field] !== 'string') return `field ${field} is missing or not a string`;
   }
-  if (!(e.level as string in LEVEL_RANK)) return `level ${String(e.level)} is not info, warn or error`;
+  if (!(e.level as string in LEVEL_RANK)) return `level ${String(e.level)} is not debug, info, warn or error`;
   if (Number.isNaN(Date.parse(e.ts as string))) return `ts ${String(e.ts)} is not a time`;
   return value as JournalEvent;
 }

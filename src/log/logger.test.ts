@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeLogger, createLogger } from './logger.js';
+import { closeLogger, createLogger, flushLogFiles, reopenLogFiles } from './logger.js';
 import { createRedactor } from './redact.js';
 
 const SECRETS = ['Conn3ct-Client-Secret!', 'SqlServerPassw0rd', 'daemon-http-token-xyz'];
@@ -99,4 +99,37 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', message: 'shown', n: 1 });
   });
+
+  it('writes text from a run to the console escaped: a key with a line break or a bidi override stays on its line', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const logger = createLogger({ dir: null, console: 'text', consoleStream: out });
+    logger.warn('op failed', { opId: 'user.create:U1\n2026-01-01T00:00:00.000Z info op applied', name: 'evil\u202etxt.exe', c1: 'next\u0085line' });
+    await closeLogger(logger);
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('U1\\n2026-01-01');
+    expect(lines[0]).toContain('evil\\u202etxt.exe');
+    expect(lines[0]).toContain('next\\u0085line');
+  });
+
+  it('survives a log file it cannot write (a full disk): told once through onError, no crash, and writes a new file once reopened', async () => {
+    if (process.platform !== 'linux' || !fs.existsSync('/dev/full')) return void console.info('skipped: needs /dev/full (Linux)');
+    const dir = tempDir();
+    const file = path.join(dir, `ud-bridge-${new Date().toISOString().slice(0, 10)}.log`);
+    fs.symlinkSync('/dev/full', file);
+    const errors: string[] = [];
+    const logger = createLogger({ dir, console: 'off', onError: (e) => errors.push((e as NodeJS.ErrnoException).code ?? e.message) });
+    logger.info('lost');
+    await flushLogFiles(logger);
+    expect(errors).toEqual(['ENOSPC']);
+    fs.rmSync(file);
+    reopenLogFiles(logger);
+    logger.info('kept');
+    await flushLogFiles(logger);
+    await closeLogger(logger);
+    expect(fs.readFileSync(file, 'utf8')).toContain('"message":"kept"');
+  });
 });
+

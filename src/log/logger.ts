@@ -4,9 +4,11 @@
  * The redactor runs as a winston format on every line before any transport sees it, and once
  * more on each rendered line, so a secret can reach neither the file nor the console.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
+import { printable, printableLines } from '../domain/text.js';
 import { createRedactor, type Redactor } from './redact.js';
 
 export type Logger = winston.Logger;
@@ -59,18 +61,19 @@ function redactRendered(redactor: Redactor): winston.Logform.Format {
   })();
 }
 
+/** One line for a person; text from a run (keys, names, answers) is escaped, so it cannot forge lines. */
 function textLine(info: winston.Logform.TransformableInfo): string {
   const { level, message, timestamp, stack, ...fields } = info as Record<string, unknown>;
-  const rest = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
-  const trace = typeof stack === 'string' ? `\n${stack}` : '';
-  return `${String(timestamp)} ${String(level)} ${String(message)}${rest}${trace}`;
+  const rest = Object.keys(fields).length > 0 ? ` ${printable(JSON.stringify(fields))}` : '';
+  const trace = typeof stack === 'string' ? `\n${printableLines(stack)}` : '';
+  return `${String(timestamp)} ${String(level)} ${printable(String(message))}${rest}${trace}`;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
   const redactor = options.redactor ?? createRedactor();
   const consoleMode = options.console ?? 'text';
   const transports: winston.transport[] = [];
-  let logger: Logger | undefined;
+  let logger: (Logger & { [REOPEN]?: (() => void) | undefined }) | undefined;
 
   const fileTransport = (dir: string): TrackedFile => {
     const file = trackClosing(new DailyRotateFile({
@@ -91,9 +94,13 @@ export function createLogger(options: LoggerOptions): Logger {
       if (failed) return;
       failed = true;
       options.onError?.(e);
+      // The file's stream is dead; reopenLogFiles() starts a new one (at the next run).
       if (logger !== undefined) {
         logger.remove(file);
-        logger.add(fileTransport(dir));
+        logger[REOPEN] = () => {
+          logger!.add(fileTransport(dir));
+          logger![REOPEN] = undefined;
+        };
       }
     };
     // file-stream-rotator re-emits its file's 'error' here; unheard, an ENOSPC kills the process.
@@ -107,7 +114,11 @@ export function createLogger(options: LoggerOptions): Logger {
     return file;
   };
 
-  if (options.dir !== null) transports.push(fileTransport(options.dir));
+  if (options.dir !== null) {
+    // Private to the service account whatever the umask (file-stream-rotator would make it 0755).
+    fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+    transports.push(fileTransport(options.dir));
+  }
   if (consoleMode !== 'off') {
     const render =
       consoleMode === 'json'
@@ -140,6 +151,16 @@ export function createLogger(options: LoggerOptions): Logger {
 const ALL_CLOSED = Symbol('allClosed');
 /** Resolves once every line written so far has reached the file, or failed to. */
 const FLUSH = Symbol('flush');
+/** Set while the log file is closed after a failure: opens a new one. */
+const REOPEN = Symbol('reopen');
+
+/**
+ * After a log file could not be written, lines go to the console only until this opens a new
+ * file (a run calls it as it starts): a disk that has room again is written again.
+ */
+export function reopenLogFiles(logger: Logger): void {
+  (logger as Logger & { [REOPEN]?: () => void })[REOPEN]?.();
+}
 type TrackedFile = DailyRotateFile & { [ALL_CLOSED]?: () => Promise<void>; [FLUSH]?: () => Promise<void> };
 
 /**

@@ -31,10 +31,10 @@ describe('admin routes', () => {
   it('counts requests per operation and method, resets counters and state', async () => {
     const api = new ApiCaller(sim.url);
     await api.get('/countries');
-    await api.get('/tenants/nope');
-    await api.post('/tenants', { organization_name: 'A', organization_number: '923609016', country_code: 'NO', external_id: 'z' });
+    await api.get('/tenants/00000000-0000-4000-8000-00000000dead');
+    await api.post('/tenants', { organization_name: 'A', organization_number: '923609016', country_code: 'NO', external_id: 'z', business_unit_name: 'Visma Norway' });
     const c = (await rawCall(`${sim.url}/_sim/counters`)).body;
-    expect(c.byOperation).toMatchObject({ token: 1, listCountries: 1, getTenant: 1, addTenant: 1, searchUsers: 0 });
+    expect(c.byOperation).toMatchObject({ token: 1, getCountries: 1, getTenantById: 1, addTenant: 1, getUsers: 0 });
     expect(c.byMethod).toEqual({ POST: 2, GET: 2 });
     expect(c.total).toBe(4);
     expect((await rawCall(`${sim.url}/_sim/counters`, json('DELETE'))).status).toBe(204);
@@ -67,9 +67,16 @@ describe('admin routes', () => {
     expect((await rawCall(`${sim.url}/_sim/rate-limit`, json('PUT', null))).body).toBeNull();
   });
 
-  it('answers unknown routes with 404 ERROR_NOT_FOUND', async () => {
-    const r = await rawCall(`${sim.url}/v1.0/nothing`);
-    expect([r.status, r.body.error_code]).toEqual([404, 'ERROR_NOT_FOUND']);
+  it('answers unknown routes with 404 ERROR_NOT_FOUND; one under a version prefix is also a contract violation', async () => {
+    expect([(await rawCall(`${sim.url}/nothing`)).status]).toEqual([404]);
+    const own = await startSimulator({ port: 0, contractLog: null });
+    try {
+      const r = await rawCall(`${own.url}/v1.0/nothing`);
+      expect([r.status, r.body.error_code]).toEqual([404, 'ERROR_NOT_FOUND']);
+      expect(own.contractViolations()).toEqual([expect.objectContaining({ kind: 'request', path: '/v1.0/nothing', where: 'path' })]);
+    } finally {
+      await own.close();
+    }
   });
 });
 
@@ -142,7 +149,76 @@ describe('webhooks', () => {
       failFirst = 0;
       const taken = await rawCall(`${sim.url}/_sim/users/${SEED_IDS.per}/email`, json('POST', { email: 'OLA.HANSEN@example.com' }));
       expect(taken.status).toBe(409);
-      expect(() => sim.changeUserEmail('nope', 'a@b.no')).toThrow(expect.objectContaining({ code: 'ERROR_USER_NOT_FOUND' }));
+      expect(() => sim.changeUserEmail('nope', 'a@b.no')).toThrow(expect.objectContaining({ code: 'ERROR_USER_NOT_EXIST' }));
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('webhook deliveries a test can shape', () => {
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: Array<{ id: string; body: { payload: { current_values: Record<string, unknown>; modified_attributes: string[] } } }> = [];
+  beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d.toString('utf8')));
+      req.on('end', () => {
+        received.push({ id: String(req.headers['x-vwd-notification-id']), body: JSON.parse(raw) });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const addr = receiver.address();
+    receiverUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
+  });
+  afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+  async function waitFor(check: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !check(); i++) await sleep(10);
+    expect(check()).toBe(true);
+  }
+
+  it('a name change is a signed USERACCOUNT_MODIFIED; copies are the same notification; held ones are released newest first; one can be sent again', async () => {
+    const sim = await startSimulator({ port: 0, webhook: { maxAttempts: 2, baseDelayMs: 5 } });
+    try {
+      await rawCall(`${sim.url}/_sim/subscriptions`, json('POST', { url: receiverUrl, secret: 'k', application_id: 'other-app' }));
+      received.length = 0;
+      expect((await rawCall(`${sim.url}/_sim/users/${SEED_IDS.per}/name`, json('POST', { first_name: 'Peder' }))).status).toBe(204);
+      await waitFor(() => received.length === 1);
+      expect(received[0]!.body.payload.modified_attributes).toEqual(['first_name']);
+      expect(received[0]!.body.payload.current_values).toMatchObject({ first_name: 'Peder', last_name: 'Olsen' });
+
+      expect((await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { duplicates: 2 }))).body).toEqual({ duplicates: 2, hold: false });
+      received.length = 0;
+      sim.changeUserName(SEED_IDS.per, { last_name: 'Olsen-Berg' });
+      await waitFor(() => received.length === 3);
+      expect(new Set(received.map((r) => r.id)).size).toBe(1);
+
+      await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { duplicates: 0, hold: true }));
+      received.length = 0;
+      sim.changeUserEmail(SEED_IDS.per, 'per.a@nordlys.no');
+      sim.changeUserEmail(SEED_IDS.per, 'per.b@nordlys.no');
+      expect(sim.deliveries().filter((d) => d.state === 'held')).toHaveLength(2);
+      expect(received).toEqual([]);
+      expect((await rawCall(`${sim.url}/_sim/webhook-deliveries/release`, json('POST', {}))).body).toEqual({ released: 2 });
+      await waitFor(() => received.length === 2);
+      // Newest first, one at a time: the receiver saw the later change before the earlier one.
+      expect(received.map((r) => r.body.payload.current_values.email)).toEqual(['per.b@nordlys.no', 'per.a@nordlys.no']);
+      const order = sim.deliveries().filter((d) => d.kind === 'original').slice(-2);
+
+      await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { hold: false }));
+      received.length = 0;
+      const old = order[0]!.notification_id;
+      expect((await rawCall(`${sim.url}/_sim/webhook-deliveries/${old}/redeliver`, json('POST'))).status).toBe(202);
+      await waitFor(() => received.length === 1);
+      expect(received[0]!.id).toBe(old);
+      expect(sim.deliveries().at(-1)).toMatchObject({ notification_id: old, kind: 'redelivery', state: 'delivered' });
+
+      expect((await rawCall(`${sim.url}/_sim/webhook-deliveries/nope/redeliver`, json('POST'))).status).toBe(404);
+      expect((await rawCall(`${sim.url}/_sim/webhook-behaviour`, json('PUT', { duplicates: -1 }))).status).toBe(400);
+      expect((await rawCall(`${sim.url}/_sim/users/${SEED_IDS.per}/name`, json('POST', {}))).status).toBe(400);
     } finally {
       await sim.close();
     }
@@ -156,9 +232,9 @@ describe('persistence', () => {
     try {
       const first = await startSimulator({ port: 0, statePath });
       const api = new ApiCaller(first.url);
-      const t = await api.post('/tenants', { organization_name: 'Kept AS', organization_number: '923609016', country_code: 'NO', external_id: 'kept' });
-      const u = await api.post('/users', { email: 'kept@example.no', first_name: 'K', last_name: 'Ept' });
-      await api.put(`/users/${u.body.id}/applications/ud-bridge/external_id`, { external_id: 'VUD-1' });
+      const t = await api.post('/tenants', { organization_name: 'Kept AS', organization_number: '923609016', country_code: 'NO', external_id: 'kept', business_unit_name: 'Visma Norway' });
+      const u = await api.post('/users', { email: 'kept@example.no', first_name: 'K', last_name: 'Ept', country_code: 'NO', preferred_language: 'nb' });
+      expect((await api.patch(`/users/${u.body.id}/applications/ud-bridge`, [{ op: 'add', path: '/external_id', value: 'VUD-1' }])).status).toBe(204);
       const before = first.dump();
       await first.close();
       expect(JSON.parse(readFileSync(statePath, 'utf8'))).toEqual(before);
@@ -167,7 +243,7 @@ describe('persistence', () => {
         expect(second.dump()).toEqual(before);
         const again = new ApiCaller(second.url);
         expect((await again.get(`/tenants/${t.body.id}`)).body.organization_name).toBe('Kept AS');
-        expect((await again.post('/tenants', { organization_name: 'Kept AS', organization_number: '923609016', country_code: 'NO', external_id: 'kept' })).status).toBe(409);
+        expect((await again.post('/tenants', { organization_name: 'Kept AS', organization_number: '923609016', country_code: 'NO', external_id: 'kept', business_unit_name: 'Visma Norway' })).status).toBe(409);
       } finally {
         await second.close();
       }

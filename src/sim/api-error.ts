@@ -14,7 +14,13 @@ export class SimApiError extends UdBridgeError {
     super(code, message, { details: { status, ...extra }, retryable: status >= 500 || status === 429 });
   }
 
+  /** The API's error body: `{error_code}` only, as the contract documents it. */
   body(): Record<string, unknown> {
+    return { error_code: this.code };
+  }
+
+  /** For the /_sim/ admin routes, which are ours and may explain themselves. */
+  adminBody(): Record<string, unknown> {
     return { error_code: this.code, error_message: this.message, ...this.extra };
   }
 }
@@ -27,6 +33,7 @@ export class SimSeedError extends UdBridgeError {
 }
 
 export const badRequest = (code: string, message: string): SimApiError => new SimApiError(400, code, message);
+export const unauthorized = (code: string, message: string): SimApiError => new SimApiError(401, code, message);
 export const forbidden = (code: string, message: string): SimApiError => new SimApiError(403, code, message);
 export const notFound = (code: string, message: string): SimApiError => new SimApiError(404, code, message);
 export const conflict = (code: string, message: string, extra?: Record<string, unknown>): SimApiError =>

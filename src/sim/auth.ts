@@ -1,13 +1,11 @@
 /** The token endpoint and bearer-token checks: client_credentials, HS256 JWTs, scopes. */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { defaultContract } from '../connect/contract.js';
 import { SimApiError } from './api-error.js';
 import type { ClientRec, SimStore } from './store.js';
 
-export const SCOPES = [
-  'tenant:read', 'tenant:create', 'tenant:update', 'tenant:application:read', 'tenant:application:create',
-  'tenant:application:update', 'tenant:application:delete', 'tenant:userapplicationroles:read',
-  'tenant:userapplicationroles:update', 'user:read', 'user:create', 'user:update', 'user:allowemailchange',
-].map((s) => `publicapi:${s}`);
+/** What a client seeded without a scope list is granted: every scope the contract's operations name. */
+export const SCOPES: readonly string[] = defaultContract().scopes;
 
 export interface Claims {
   readonly iss: string;

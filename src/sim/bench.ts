@@ -19,12 +19,13 @@ async function main(): Promise<void> {
   // A few users with visma-business on the Bergen tenant, so roles PUTs do real work.
   const post = async (path: string, body?: unknown): Promise<unknown> => {
     const r = await pool.request({ method: 'POST', path: `/v1.0${path}`, headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return r.body.json();
+    const text = await r.body.text();
+    return text === '' ? null : (JSON.parse(text) as unknown); // 204 (add application) has no body
   };
   await post(`/tenants/${SEED_IDS.bergenTenant}/applications/visma-business`);
   const users: string[] = [];
   for (let i = 0; i < 50; i++) {
-    const u = (await post('/users', { email: `bench${i}@example.no`, first_name: 'Bench', last_name: `User ${i}` })) as { id: string };
+    const u = (await post('/users', { email: `bench${i}@example.no`, first_name: 'Bench', last_name: `User ${i}`, country_code: 'NO', preferred_language: 'nb' })) as { id: string };
     users.push(u.id);
   }
   const roleSets = [['Sales'], ['Accountant', 'module:Payroll'], ['Read Only', 'layout:Standard'], []];
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
       kind === 0
         ? await pool.request({ method: 'GET', path: `/v1.0/tenants/${SEED_IDS.customerTenant}`, headers: auth })
         : kind === 1
-          ? await pool.request({ method: 'GET', path: '/v1.0/search/tenants?organization_name=Fjord%25&country_code=NO&operator=AND', headers: auth })
+          ? await pool.request({ method: 'GET', path: '/v1.0/search/tenants?organization_name=Fjord%25&application_id=ud-bridge&operator=AND', headers: auth })
           : await pool.request({
               method: 'PUT',
               path: `/v1.0/tenants/${SEED_IDS.bergenTenant}/applications/visma-business/users/${users[i % users.length]}/roles`,

@@ -4,7 +4,7 @@ import { startSimulator, type SimHandle } from './index.js';
 import { ApiCaller, rawCall } from './test-client.js';
 
 const acme = (external_id: string): Record<string, string> => ({
-  organization_name: 'Acme AS', organization_number: '923609016', country_code: 'NO', external_id,
+  organization_name: 'Acme AS', organization_number: '923609016', country_code: 'NO', external_id, business_unit_name: 'Visma Norway',
 });
 
 describe('fault plans (seeded PRNG)', () => {

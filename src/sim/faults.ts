@@ -22,6 +22,8 @@ export const faultSettingsSchema = z.strictObject({
   burst429Length: z.number().int().min(1).max(100_000).optional(),
   dropRate: rate.optional(),
   dropPhase: phase.optional(),
+  /** Only these contract operations meet faults (e.g. the writes, so a run's reads still work); absent: all. */
+  operations: z.array(z.string().min(1)).optional(),
 });
 
 /** Throws 400 ERROR_VALIDATION naming the field (also used for options and the CLI). */
@@ -82,9 +84,12 @@ export class FaultInjector {
     this.burstLeft = 0;
   }
 
-  plan(): FaultPlan {
+  plan(operation?: string): FaultPlan {
     const u = Array.from({ length: 7 }, this.random);
     const s = this.settings;
+    if (s.operations !== undefined && (operation === undefined || !s.operations.includes(operation))) {
+      return { delayMs: 0, rateLimited: false, drop: null, error: null };
+    }
     let delayMs = (s.latencyMs ?? 0) + Math.floor(u[0]! * (s.latencyJitterMs ?? 0));
     if (u[1]! < (s.latencySpikeRate ?? 0)) delayMs += s.latencySpikeMs ?? 0;
     let rateLimited = false;

@@ -4,7 +4,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { registerAdminRoutes, type AdminTarget } from './admin.js';
-import { badRequest } from './api-error.js';
+import { badRequest, notFound } from './api-error.js';
 import { TokenIssuer } from './auth.js';
 import { RequestCounters } from './counters.js';
 import { FaultInjector, parseFaults } from './faults.js';
@@ -14,12 +14,16 @@ import { loadSeed, parseSeed, type SimDump, type SimSeed } from './seed.js';
 import { buildServer, type SimCore } from './server.js';
 import { SimStore, type SubscriptionRec } from './store.js';
 import type { SimHandle, SimOptions } from './types.js';
-import { changeEmail, profile } from './users.js';
-import { newEventId, WebhookDispatcher } from './webhooks.js';
+import { changeName } from './profile-changes.js';
+import { changeEmail } from './users.js';
+import { notifyUserModified, WebhookDispatcher } from './webhooks.js';
+import { defaultContract } from '../connect/contract.js';
+import { CONTRACT_LOG_ENV, ContractRecorder } from './contract-check.js';
 
 export type { FaultSettings, SimCounters, SimHandle, SimOptions, RateLimitSettings } from './types.js';
 export type { SimDump, SimSeed } from './seed.js';
 export { OPERATIONS } from './types.js';
+export type { ContractViolation } from './contract-check.js';
 export { SimApiError, SimSeedError } from './api-error.js';
 export { defaultSeedPath } from './seed.js';
 export { signature as webhookSignature } from './webhooks.js';
@@ -47,7 +51,12 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
   });
   // The issuer name is only known after listen(); tokens carry it as `iss`.
   let issuerUrl = `http://${host}:${options.port ?? 4010}`;
+  let oldShape = options.oldShape === true;
+  const recorder = new ContractRecorder(options.contractLog === undefined ? (process.env[CONTRACT_LOG_ENV] || null) : options.contractLog);
   const core: SimCore = {
+    contract: defaultContract(),
+    recorder,
+    oldShape: () => oldShape,
     store,
     issuer: new TokenIssuer(() => issuerUrl, ttl),
     limiter,
@@ -57,26 +66,6 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     log,
   };
   const app = buildServer(core);
-
-  const emitUserModified = (userId: string, change: ReturnType<typeof changeEmail>): void => {
-    const eventId = newEventId();
-    const eventDate = new Date().toISOString();
-    const current = profile(change.user);
-    for (const applicationId of change.user.applications.keys()) {
-      const subs = [...store.subscriptions.values()].filter(
-        (s) => s.application_id === applicationId && (s.events === null || s.events.includes('USERACCOUNT_MODIFIED')),
-      );
-      if (subs.length === 0) continue;
-      const tenantId = [...store.tenantsWithGrants(applicationId, userId)].sort()[0] ?? '';
-      const body = {
-        event: 'USERACCOUNT_MODIFIED',
-        event_date: eventDate,
-        user_id: userId,
-        payload: { old_values: change.oldValues, current_values: current, modified_attributes: change.modified, application_id: applicationId },
-      };
-      for (const sub of subs) webhooks.send(sub, { eventId, event: 'USERACCOUNT_MODIFIED', tenantId, body });
-    }
-  };
 
   const handle: SimulatorHandle = {
     get url() {
@@ -117,7 +106,13 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       const change = changeEmail(store, userId, email);
       changed();
       log('sim user email changed', { userId });
-      emitUserModified(userId, change);
+      notifyUserModified(store, webhooks, change);
+    },
+    changeUserName(userId, names) {
+      const change = changeName(store, userId, names);
+      changed();
+      log('sim user name changed', { userId });
+      notifyUserModified(store, webhooks, change);
     },
     addSubscription(input) {
       const sub: SubscriptionRec = { id: randomUUID(), ...input };
@@ -126,7 +121,24 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       return sub;
     },
     subscriptions: () => [...store.subscriptions.values()],
+    contractViolations: () => recorder.violations(),
+    clearContractViolations: () => recorder.clear(),
+    setOldShape(on: boolean) {
+      oldShape = on;
+    },
     deliveries: () => webhooks.deliveries(),
+    webhookBehaviour: () => webhooks.behaviour(),
+    setWebhookBehaviour(b) {
+      try {
+        return webhooks.setBehaviour(b);
+      } catch (e) {
+        throw badRequest('ERROR_VALIDATION', (e as Error).message);
+      }
+    },
+    releaseWebhooks: (order) => webhooks.release(order),
+    redeliverWebhook(notificationId) {
+      if (!webhooks.redeliver(notificationId)) throw notFound('ERROR_NOT_FOUND', `notification_id: no delivery ${notificationId}`);
+    },
   };
   registerAdminRoutes(app, handle);
 

@@ -14,7 +14,8 @@ export interface OpContext {
   readonly changed: () => void;
 }
 
-export interface OpResult {
+/** The HTTP answer an operation handler gives; the server checks it against the contract. */
+export interface SimReply {
   readonly status: number;
   readonly body?: unknown;
 }

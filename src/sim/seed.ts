@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SimSeedError } from './api-error.js';
 
+/** Business unit names a seed gets when it names none: the simulator's own, not Visma's list. */
+export const DEFAULT_BUSINESS_UNITS = ['Visma Norway', 'Visma Sweden', 'Visma Denmark', 'Visma Finland', 'Visma Netherlands'] as const;
+
 /** A fixed date for seeded objects that give none, so dumps of a fresh simulator are stable. */
 export const SEED_EPOCH = '2024-01-01T00:00:00.000Z';
 
@@ -35,9 +38,10 @@ export const tenantSchema = z.strictObject({
   organization_number: z.string().min(1),
   country_code: z.string().length(2),
   external_id: z.string().nullish().transform((v) => v ?? null),
-  business_unit_name: optionalText,
-  parent_tenant_id: z.string().nullish().transform((v) => v ?? null),
-  owner_client_id: id,
+  business_unit_name: z.string().min(1).default(DEFAULT_BUSINESS_UNITS[0]),
+  parent_id: z.string().nullish().transform((v) => v ?? null),
+  /** The owner application (client). */
+  application_id: id,
   address_1: optionalText,
   postal_code: optionalText,
   city: optionalText,
@@ -91,6 +95,7 @@ export const seedSchema = z.strictObject({
   users: z.array(userSchema).default([]),
   roles: z.array(roleGrantSchema).default([]),
   subscriptions: z.array(subscriptionSchema).default([]),
+  business_units: z.array(z.string().min(1)).min(1).default([...DEFAULT_BUSINESS_UNITS]),
 });
 
 /** What a caller writes (defaults may be left out). */

@@ -4,14 +4,17 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Contract, ContractOperation, OperationId } from '../connect/contract.js';
 import { SimApiError } from './api-error.js';
 import { hasScope, issueToken, OAuthError, readClientCredentials, type TokenIssuer } from './auth.js';
-import { countryList } from './countries.js';
+import * as catalog from './catalog.js';
+import { requestErrorCode, type ContractRecorder } from './contract-check.js';
 import type { RequestCounters } from './counters.js';
 import type { FaultInjector } from './faults.js';
-import type { OpContext, OpResult } from './op-context.js';
+import type { OpContext, SimReply } from './op-context.js';
+import { oldShape } from './old-shape.js';
 import type { RateLimiter } from './rate-limit.js';
-import { getUserRoles, getUserTenantRoles, setUserTenantRoles } from './roles.js';
+import * as roles from './roles.js';
 import type { Query } from './search.js';
 import type { SimStore } from './store.js';
 import * as tenants from './tenants.js';
@@ -24,38 +27,49 @@ export interface SimCore {
   readonly limiter: RateLimiter;
   readonly faults: FaultInjector;
   readonly counters: RequestCounters;
+  readonly contract: Contract;
+  readonly recorder: ContractRecorder;
+  /** Answer some operations in the shape the first version invented (for `doctor --contract` tests). */
+  readonly oldShape: () => boolean;
   readonly changed: () => void;
   readonly log: (message: string, fields: Record<string, unknown>) => void;
 }
 
-type Handler = (ctx: OpContext) => OpResult;
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Handler = (ctx: OpContext) => SimReply;
 
-const TA = '/tenants/:tenant_id/applications/:application_id';
-const ROUTES: ReadonlyArray<readonly [Method, string, Operation, string | null, Handler]> = [
-  ['GET', '/search/tenants', 'searchTenants', 'tenant:read', tenants.searchTenants],
-  ['GET', '/tenants/:tenant_id', 'getTenant', 'tenant:read', tenants.getTenant],
-  ['POST', '/tenants', 'addTenant', 'tenant:create', tenants.addTenant],
-  ['PATCH', '/tenants/:tenant_id', 'updateTenant', 'tenant:update', tenants.updateTenant],
-  ['POST', TA, 'addTenantApplication', 'tenant:application:create', tenants.addTenantApplication],
-  ['DELETE', TA, 'deleteTenantApplication', 'tenant:application:delete', tenants.deleteTenantApplication],
-  ['POST', `${TA}/suspend`, 'suspendTenantApplication', 'tenant:application:update', tenants.suspendTenantApplication],
-  ['POST', `${TA}/resume`, 'resumeTenantApplication', 'tenant:application:update', tenants.resumeTenantApplication],
-  ['GET', '/tenants/:tenant_id/applications', 'listTenantApplications', 'tenant:application:read', tenants.listTenantApplications],
-  ['GET', '/tenants/:tenant_id/hierarchy/applications', 'listHierarchyApplications', 'tenant:application:read', tenants.listHierarchyApplications],
-  ['POST', '/users', 'addUser', 'user:create', users.addUser],
-  ['GET', '/users/:user_id', 'getUser', 'user:read', users.getUser],
-  ['GET', '/users', 'searchUsers', 'user:read', users.searchUsers],
-  ['GET', '/users/:user_id/applications', 'listUserApplications', 'user:read', users.listUserApplications],
-  ['DELETE', '/users/:user_id/applications/:application_id', 'unlinkUserApplication', 'user:update', users.unlinkUserApplication],
-  ['PUT', '/users/:user_id/applications/:application_id/external_id', 'setUserExternalId', 'user:update', users.setUserExternalId],
-  ['GET', '/applications/:application_id/users/:user_id/roles', 'getUserRoles', 'tenant:userapplicationroles:read', getUserRoles],
-  ['GET', `${TA}/users/:user_id/roles`, 'getUserTenantRoles', 'tenant:userapplicationroles:read', getUserTenantRoles],
-  ['PUT', `${TA}/users/:user_id/roles`, 'setUserTenantRoles', 'tenant:userapplicationroles:update', setUserTenantRoles],
-  ['PUT', '/users/:user_id/email_change_allowed', 'setEmailChangeAllowed', 'user:allowemailchange', users.setEmailChangeAllowed],
-  ['PUT', '/users/:user_id/2step_enforced', 'setTwoStepEnforced', 'user:update', users.setTwoStepEnforced],
-  ['GET', '/countries', 'listCountries', null, () => ({ status: 200, body: { countries: countryList() } })],
-];
+/** One handler per contract operation: a missing one is a compile error. */
+const HANDLERS: { readonly [K in OperationId]: Handler } = {
+  getAllTenantsManagedByApplication: tenants.getAllTenantsManagedByApplication,
+  addTenant: tenants.addTenant,
+  getTenantById: tenants.getTenantById,
+  modifyPartsOfTenant: tenants.modifyPartsOfTenant,
+  searchTenants: tenants.searchTenants,
+  getAllApplicationsAddedToTenant: tenants.getAllApplicationsAddedToTenant,
+  addApplicationToTenant: tenants.addApplicationToTenant,
+  deleteApplicationFromTenant: tenants.deleteApplicationFromTenant,
+  suspendApplication: tenants.suspendApplication,
+  resumeApplication: tenants.resumeApplication,
+  getUsers: users.getUsers,
+  getUsersByApplicationIdAndExternalId: users.getUsersByApplicationIdAndExternalId,
+  addUser: users.addUser,
+  getUser: users.getUser,
+  addRemoveExternalIdForApplication: users.addRemoveExternalIdForApplication,
+  unlinkApplicationFromUser: users.unlinkApplicationFromUser,
+  changeEmailChangeAllowedState: users.changeEmailChangeAllowedState,
+  change2StepAuthenticationEnforcement: users.change2StepAuthenticationEnforcement,
+  grantUserRolesAndRevokeAllOthers: roles.grantUserRolesAndRevokeAllOthers,
+  getUserTenantsWithRolesForApplication: roles.getUserTenantsWithRolesForApplication,
+  getUsersForTenantAndApplication: roles.getUsersForTenantAndApplication,
+  getUsersForRoleOnTenant: roles.getUsersForRoleOnTenant,
+  getApplication: catalog.getApplication,
+  getAllRolesForApplication: catalog.getAllRolesForApplication,
+  getCountries: catalog.getCountries,
+  getLanguages: catalog.getLanguages,
+  getVismaBusinessUnits: catalog.getVismaBusinessUnits,
+};
+
+/** Fastify's route syntax for a contract path template: {tenant_id} → :tenant_id. */
+const fastifyPath = (template: string): string => template.replace(/\{([^}]+)\}/g, ':$1');
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -69,7 +83,7 @@ function sendError(reply: FastifyReply, e: unknown, log: SimCore['log']): void {
     return;
   }
   log('sim internal error', { error: e instanceof Error ? e.message : String(e) });
-  void reply.code(500).send({ error_code: 'ERROR_INTERNAL', error_message: 'internal error' });
+  void reply.code(500).send({ error_code: 'ERROR_INTERNAL' });
 }
 
 function drop(request: FastifyRequest, reply: FastifyReply): void {
@@ -80,6 +94,14 @@ function drop(request: FastifyRequest, reply: FastifyReply): void {
 export function buildServer(core: SimCore): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
 
+  app.addContentTypeParser('application/json-patch+json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (e) {
+      (e as { statusCode?: number }).statusCode = 400;
+      done(e as Error, undefined);
+    }
+  });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, new URLSearchParams(body as string));
   });
@@ -91,13 +113,17 @@ export function buildServer(core: SimCore): FastifyInstance {
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    const code = status === 500 ? 'ERROR_INTERNAL' : 'ERROR_VALIDATION';
+    const code = status === 500 ? 'ERROR_INTERNAL' : 'ERROR_INVALID_INPUT_DATA';
     if (status === 500) core.log('sim internal error', { error: error.message });
-    void reply.code(status).send({ error_code: code, error_message: `body: ${error.message}` });
+    void reply.code(status).send({ error_code: code });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error_code: 'ERROR_NOT_FOUND', error_message: `no route ${request.method} ${request.url.split('?')[0]}` });
+    const path = request.url.split('?')[0]!;
+    if (/^\/v\d+\.\d+\//.test(path)) {
+      core.recorder.record({ kind: 'request', operation: '(none)', method: request.method, path, where: 'path', problem: `no operation ${request.method} ${path} in the contract` });
+    }
+    void reply.code(404).send({ error_code: 'ERROR_NOT_FOUND', error_message: `no route ${request.method} ${path}` });
   });
 
   app.post('/connect/token', { config: { op: 'token' } }, async (request, reply) => {
@@ -117,57 +143,77 @@ export function buildServer(core: SimCore): FastifyInstance {
     }
   });
 
-  for (const [method, path, op, scope, handler] of ROUTES) {
-    const fullScope = scope === null ? null : `publicapi:${scope}`;
-    app.route({
-      method,
-      url: `/v1.0${path}`,
-      config: { op },
-      handler: async (request, reply) => {
-        try {
-          const claims = core.issuer.verify(request.headers.authorization);
-          const client = core.store.clients.get(claims.client_id);
-          if (!client) throw new SimApiError(401, 'ERROR_INVALID_TOKEN', `Authorization: client ${claims.client_id} no longer exists`);
-          const limit = core.limiter.take(`client:${client.clientId}`);
-          if (limit) void reply.headers(limit.headers);
-          if (limit && !limit.allowed) throw new SimApiError(429, 'ERROR_RATE_LIMITED', `client ${client.clientId}: rate limit exceeded`);
-          const plan = core.faults.plan();
-          if (plan.delayMs > 0) await sleep(plan.delayMs);
-          if (plan.rateLimited) {
-            void reply.header('retry-after', '1');
-            throw new SimApiError(429, 'ERROR_RATE_LIMITED', `client ${client.clientId}: rate limit exceeded (injected burst)`);
-          }
-          if (plan.drop === 'before') return drop(request, reply);
-          if (plan.error === 'before') throw new SimApiError(503, 'ERROR_SERVICE_UNAVAILABLE', 'service unavailable (injected)');
-          if (!hasScope(claims, fullScope)) {
-            throw new SimApiError(403, 'ERROR_INSUFFICIENT_SCOPE', `token: scope ${fullScope} is required for ${op}`);
-          }
-          const ctx: OpContext = {
-            store: core.store,
-            client,
-            params: request.params as Record<string, string>,
-            query: request.query as Query,
-            body: request.body,
-            changed: core.changed,
-          };
-          let result: OpResult | undefined;
-          let failure: unknown;
-          try {
-            result = handler(ctx);
-          } catch (e) {
-            failure = e;
-          }
-          if (plan.drop === 'after') return drop(request, reply);
-          if (plan.error === 'after') throw new SimApiError(500, 'ERROR_INTERNAL', 'internal error (injected after the change)');
-          if (result === undefined) throw failure;
-          return await (result.body === undefined ? reply.code(result.status).send() : reply.code(result.status).send(result.body));
-        } catch (e) {
-          if (e instanceof SimApiError && e.status === 401) void reply.header('www-authenticate', 'Bearer error="invalid_token"');
-          sendError(reply, e, core.log);
-          return reply;
-        }
-      },
-    });
-  }
+  for (const op of core.contract.operations) registerOperation(app, core, op);
   return app;
+}
+
+/**
+ * One contract operation as a route: token → rate limit → faults before → scope (from the
+ * operation's `security`) → the request checked against the contract → handler → faults after →
+ * the answer checked against the contract for its status.
+ */
+function registerOperation(app: FastifyInstance, core: SimCore, op: ContractOperation): void {
+  const handler = HANDLERS[op.id];
+  const scopes = op.scopes;
+  app.route({
+    method: op.method,
+    url: fastifyPath(op.path),
+    config: { op: op.id },
+    handler: async (request, reply) => {
+      const path = request.url.split('?')[0]!;
+      const answer = (status: number, body: unknown): FastifyReply => {
+        const shaped = core.oldShape() ? oldShape(op.id, status, body) : body;
+        if (!core.oldShape()) {
+          for (const v of core.contract.checkResponse(op.id, status, shaped ?? null, { strict: true })) {
+            core.recorder.record({ kind: 'response', operation: op.id, method: op.method, path, status, ...v });
+          }
+        }
+        return shaped === undefined ? reply.code(status).send() : reply.code(status).send(shaped);
+      };
+      try {
+        const claims = core.issuer.verify(request.headers.authorization);
+        const client = core.store.clients.get(claims.client_id);
+        if (!client) throw new SimApiError(401, 'ERROR_INVALID_TOKEN', `Authorization: client ${claims.client_id} no longer exists`);
+        const limit = core.limiter.take(`client:${client.clientId}`);
+        if (limit) void reply.headers(limit.headers);
+        if (limit && !limit.allowed) throw new SimApiError(429, 'ERROR_RATE_LIMITED', `client ${client.clientId}: rate limit exceeded`);
+        const faultPlan = core.faults.plan(op.id);
+        if (faultPlan.delayMs > 0) await sleep(faultPlan.delayMs);
+        if (faultPlan.rateLimited) {
+          void reply.header('retry-after', '1');
+          throw new SimApiError(429, 'ERROR_RATE_LIMITED', `client ${client.clientId}: rate limit exceeded (injected burst)`);
+        }
+        if (faultPlan.drop === 'before') return drop(request, reply);
+        if (faultPlan.error === 'before') throw new SimApiError(503, 'ERROR_SERVICE_UNAVAILABLE', 'service unavailable (injected)');
+        const missing = scopes.filter((s) => !hasScope(claims, s));
+        if (missing.length > 0) throw new SimApiError(403, 'ERROR_INSUFFICIENT_SCOPE', `token: scope ${missing.join(' ')} is required for ${op.id}`);
+        const params = request.params as Record<string, string>;
+        const query = request.query as Query;
+        const problems = core.contract.checkRequest(op.id, { path: params, query, body: request.body ?? null, contentType: request.headers['content-type'] ?? null });
+        if (problems.length > 0) {
+          for (const v of problems) core.recorder.record({ kind: 'request', operation: op.id, method: op.method, path, ...v });
+          throw new SimApiError(400, requestErrorCode(op, problems[0]!.where), `${problems[0]!.where}: ${problems[0]!.problem}`);
+        }
+        const ctx: OpContext = { store: core.store, client, params, query, body: request.body, changed: core.changed };
+        let result: SimReply | undefined;
+        let failure: unknown;
+        try {
+          result = handler(ctx);
+        } catch (e) {
+          failure = e;
+        }
+        if (faultPlan.drop === 'after') return drop(request, reply);
+        if (faultPlan.error === 'after') throw new SimApiError(500, 'ERROR_INTERNAL', 'internal error (injected after the change)');
+        if (result === undefined) throw failure;
+        return await answer(result.status, result.body);
+      } catch (e) {
+        if (e instanceof SimApiError && !(e instanceof OAuthError)) {
+          if (e.status === 401 && e.code === 'ERROR_INVALID_TOKEN') void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+          return answer(e.status, e.body());
+        }
+        sendError(reply, e, core.log);
+        return reply;
+      }
+    },
+  });
 }

@@ -7,6 +7,12 @@ import type { SimDump } from './seed.js';
 
 export type AppStatus = 'active' | 'suspended';
 
+/** An application on a tenant: when it was added, and since when it is suspended (null = active). */
+export interface TenantAppRec {
+  readonly created_date: string;
+  suspended_date: string | null;
+}
+
 export interface ClientRec {
   readonly clientId: string;
   readonly secret: string;
@@ -28,15 +34,16 @@ export interface TenantRec {
   organization_number: string;
   country_code: string;
   external_id: string | null;
-  business_unit_name: string | null;
-  readonly parent_tenant_id: string | null;
-  readonly owner_client_id: string;
+  business_unit_name: string;
+  readonly parent_id: string | null;
+  /** The owner: the application (client) that added the tenant. */
+  readonly application_id: string;
   address_1: string | null;
   postal_code: string | null;
   city: string | null;
   allow_self_activation: boolean;
   domains: Array<{ name: string; verified: boolean }>;
-  readonly applications: Map<string, AppStatus>;
+  readonly applications: Map<string, TenantAppRec>;
   readonly created_date: string;
   updated_date: string;
   readonly seq: number;
@@ -89,6 +96,8 @@ export class SimStore {
   readonly tenants = new Map<string, TenantRec>();
   readonly users = new Map<string, UserRec>();
   readonly subscriptions = new Map<string, SubscriptionRec>();
+  /** The Visma business unit names a tenant may carry. */
+  businessUnits: readonly string[] = [];
 
   private readonly tenantByOwnerExternalId = new Map<string, string>();
   private readonly tenantsByExternalId = new Map<string, Set<string>>();
@@ -131,11 +140,12 @@ export class SimStore {
     for (const t of seed.tenants) {
       if (this.tenants.has(t.id)) throw new SimSeedError(`seed tenants: duplicate id ${t.id}`);
       const { applications, ...rest } = t;
-      this.insertTenant({ ...rest, domains: t.domains.map((d) => ({ ...d })), applications: new Map(applications.map((a) => [a.application_id, a.status])), seq: ++this.seq });
+      const apps = new Map(applications.map((a) => [a.application_id, { created_date: t.created_date, suspended_date: a.status === 'suspended' ? t.updated_date : null }]));
+      this.insertTenant({ ...rest, domains: t.domains.map((d) => ({ ...d })), applications: apps, seq: ++this.seq });
     }
     for (const t of this.tenants.values()) {
-      if (t.parent_tenant_id !== null && !this.tenants.has(t.parent_tenant_id)) {
-        throw new SimSeedError(`seed tenant ${t.id}: parent_tenant_id ${t.parent_tenant_id} does not exist`);
+      if (t.parent_id !== null && !this.tenants.has(t.parent_id)) {
+        throw new SimSeedError(`seed tenant ${t.id}: parent_id ${t.parent_id} does not exist`);
       }
     }
     for (const u of seed.users) {
@@ -151,6 +161,7 @@ export class SimStore {
       this.setGrant(g.tenant_id, g.application_id, g.user_id, g.roles);
     }
     for (const s of seed.subscriptions) this.subscriptions.set(s.id, { ...s });
+    this.businessUnits = [...seed.business_units];
   }
 
   nextSeq(): number {
@@ -162,13 +173,13 @@ export class SimStore {
   insertTenant(t: TenantRec): void {
     this.tenants.set(t.id, t);
     this.indexTenant(t);
-    if (t.parent_tenant_id !== null) addTo(this.childTenants, t.parent_tenant_id, t.id);
+    if (t.parent_id !== null) addTo(this.childTenants, t.parent_id, t.id);
   }
 
   /** Call with the tenant's old values gone from the indexes: `unindexTenant`, mutate, `indexTenant`. */
   unindexTenant(t: TenantRec): void {
     if (t.external_id !== null) {
-      this.tenantByOwnerExternalId.delete(key2(t.owner_client_id, t.external_id));
+      this.tenantByOwnerExternalId.delete(key2(t.application_id, t.external_id));
       removeFrom(this.tenantsByExternalId, t.external_id.toLowerCase(), t.id);
     }
     removeFrom(this.tenantsByOrgNumber, t.organization_number.toLowerCase(), t.id);
@@ -177,11 +188,16 @@ export class SimStore {
 
   indexTenant(t: TenantRec): void {
     if (t.external_id !== null) {
-      this.tenantByOwnerExternalId.set(key2(t.owner_client_id, t.external_id), t.id);
+      this.tenantByOwnerExternalId.set(key2(t.application_id, t.external_id), t.id);
       addTo(this.tenantsByExternalId, t.external_id.toLowerCase(), t.id);
     }
     addTo(this.tenantsByOrgNumber, t.organization_number.toLowerCase(), t.id);
     for (const d of t.domains) if (d.verified) addTo(this.tenantsByDomain, d.name.toLowerCase(), t.id);
+  }
+
+  /** Tenants owned by one application, in insertion order. */
+  tenantsOwnedBy(owner: string): TenantRec[] {
+    return [...this.tenants.values()].filter((t) => t.application_id === owner).sort((a, b) => a.seq - b.seq);
   }
 
   tenantIdByOwnerExternalId(owner: string, externalId: string): string | undefined {
@@ -203,13 +219,13 @@ export class SimStore {
   ancestors(tenantId: string): TenantRec[] {
     const out: TenantRec[] = [];
     const seen = new Set<string>([tenantId]);
-    let parent = this.tenants.get(tenantId)?.parent_tenant_id ?? null;
+    let parent = this.tenants.get(tenantId)?.parent_id ?? null;
     while (parent !== null && !seen.has(parent)) {
       const t = this.tenants.get(parent);
       if (!t) break;
       out.push(t);
       seen.add(parent);
-      parent = t.parent_tenant_id;
+      parent = t.parent_id;
     }
     return out;
   }
@@ -318,7 +334,7 @@ export class SimStore {
       tenants: [...this.tenants.values()].sort(byId).map(({ applications, seq: _seq, ...t }) => ({
         ...t,
         domains: t.domains.map((d) => ({ ...d })),
-        applications: [...applications].map(([application_id, status]) => ({ application_id, status })).sort(byApp),
+        applications: [...applications].map(([application_id, a]) => ({ application_id, status: a.suspended_date === null ? ('active' as const) : ('suspended' as const) })).sort(byApp),
       })),
       users: [...this.users.values()].sort(byId).map(({ applications, seq: _seq, two_step_enforced, ...u }) => ({
         ...u,
@@ -327,6 +343,7 @@ export class SimStore {
       })),
       roles,
       subscriptions: [...this.subscriptions.values()].map((s) => ({ ...s, events: s.events ? [...s.events] : null })),
+      business_units: [...this.businessUnits],
     };
   }
 }

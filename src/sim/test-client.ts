@@ -38,7 +38,7 @@ export async function fetchToken(baseUrl: string, clientId: string, secret: stri
   return r.body.access_token as string;
 }
 
-/** Calls /v1.0 as one client, fetching its token once. */
+/** Calls the API (paths start with their version, or /v1.0 is assumed) as one client, fetching its token once. */
 export class ApiCaller {
   private token: Promise<string> | null = null;
 
@@ -52,8 +52,9 @@ export class ApiCaller {
   async call(method: string, path: string, body?: unknown): Promise<RawResponse> {
     this.token ??= fetchToken(this.baseUrl, this.clientId, this.secret, this.scope);
     const headers: Record<string, string> = { authorization: `Bearer ${await this.token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    return rawCall(`${this.baseUrl}/v1.0${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    // PATCH bodies are JSON Patch in the contract; everything else is plain JSON.
+    if (body !== undefined) headers['content-type'] = method === 'PATCH' ? 'application/json-patch+json' : 'application/json';
+    return rawCall(`${this.baseUrl}${/^\/v\d+\.\d+\//.test(path) ? '' : '/v1.0'}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   }
 
   get = (path: string): Promise<RawResponse> => this.call('GET', path);

@@ -1,4 +1,6 @@
 /** The in-process API of the simulator: others code against exactly these shapes. */
+import { defaultContract, type OperationId } from '../connect/contract.js';
+import type { ContractViolation } from './contract-check.js';
 import type { SimDump, SimSeed } from './seed.js';
 
 export type { SimDump, SimSeed } from './seed.js';
@@ -20,6 +22,8 @@ export interface FaultSettings {
   /** Chance the socket is destroyed without an answer. */
   dropRate?: number;
   dropPhase?: FaultPhase;
+  /** Only these contract operations meet faults; absent: every operation. */
+  operations?: string[];
 }
 
 export interface RateLimitSettings {
@@ -37,6 +41,13 @@ export interface SimOptions {
   faults?: FaultSettings;
   randomSeed?: number;
   webhook?: { maxAttempts?: number; baseDelayMs?: number };
+  /** Answer in the shapes the first version invented (doctor --contract tests); violations are then not logged. */
+  oldShape?: boolean;
+  /**
+   * Where contract violations are appended as JSON lines; default the file named by
+   * UD_BRIDGE_SIM_CONTRACT_LOG, null for none (a test that breaks the contract on purpose).
+   */
+  contractLog?: string | null;
   log?: (message: string, fields: Record<string, unknown>) => void;
 }
 
@@ -59,13 +70,12 @@ export interface SimHandle {
   /** Faults injected since start: 5xx answers, dropped connections, 429s, latency spikes. */
   injectedFaults(): { errors: number; drops: number; rateLimited: number; latencySpikes: number };
   changeUserEmail(userId: string, email: string): void;
+  /** Requests and answers that differed from the contract since start (or the last clear). */
+  contractViolations(): ContractViolation[];
+  clearContractViolations(): void;
+  setOldShape(on: boolean): void;
 }
 
-export const OPERATIONS = [
-  'searchTenants', 'getTenant', 'addTenant', 'updateTenant', 'addTenantApplication', 'deleteTenantApplication',
-  'suspendTenantApplication', 'resumeTenantApplication', 'listTenantApplications', 'listHierarchyApplications',
-  'addUser', 'getUser', 'searchUsers', 'listUserApplications', 'unlinkUserApplication', 'setUserExternalId',
-  'getUserRoles', 'getUserTenantRoles', 'setUserTenantRoles', 'setEmailChangeAllowed', 'setTwoStepEnforced',
-  'listCountries', 'token',
-] as const;
-export type Operation = (typeof OPERATIONS)[number];
+/** What the request counters count: every contract operation, and the token endpoint. */
+export const OPERATIONS: readonly Operation[] = [...defaultContract().operations.map((o) => o.id), 'token'];
+export type Operation = OperationId | 'token';

@@ -1,87 +1,95 @@
-/** Operations #10–#15, #19, #20 and the person-side email change. */
+/** Accounts: add, read, the accounts linked to a client, external ids, unlink, flags; and the person-side email change. */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { badRequest, conflict, forbidden, notFound } from './api-error.js';
-import { nowIso, parseBody, sortedBySeq, type OpContext, type OpResult } from './op-context.js';
-import { combine, hasWildcard, matcher, paginate, readSearch } from './search.js';
+import { badRequest, conflict, forbidden, notFound, unauthorized } from './api-error.js';
+import { nowIso, sortedBySeq, type OpContext, type SimReply } from './op-context.js';
+import { listReply, pagedReply, present, readPaging } from './paging.js';
+import { matcher } from './search.js';
 import type { SimStore, UserRec } from './store.js';
 import { countryProblem, emailProblem, isDisposableEmail, languageProblem, textProblem } from './validation.js';
 
-const FIELD_CODES = {
-  email: 'ERROR_INVALID_EMAIL',
-  first_name: 'ERROR_INVALID_FIRST_NAME',
-  last_name: 'ERROR_INVALID_LAST_NAME',
-  country_code: 'ERROR_COUNTRY_CODE_NOT_EXIST',
-  preferred_language: 'ERROR_INVALID_PREFERRED_LANGUAGE',
-  '2step_enforced': 'ERROR_INVALID_2STEP_ENFORCED_STATE',
-};
-
-const newUserSchema = z.strictObject({
-  email: z.string(),
-  first_name: z.string(),
-  last_name: z.string(),
-  country_code: z.string().nullish(),
-  preferred_language: z.string().nullish(),
-  unverified_phone_number: z.string().max(50).nullish(),
-  '2step_enforced': z.boolean().nullish(),
-});
-
+/** An account as the contract's User schema has it (flags included). */
 export function userJson(u: UserRec): Record<string, unknown> {
-  return {
+  return present({
     id: u.id,
     email: u.email,
     email_verified: u.email_verified,
-    first_name: u.first_name,
-    last_name: u.last_name,
+    email_change_allowed: u.email_change_allowed,
+    first_name: u.first_name || null,
+    last_name: u.last_name || null,
     country_code: u.country_code,
     preferred_language: u.preferred_language,
-    email_change_allowed: u.email_change_allowed,
-    '2step_enforced': u.two_step_enforced,
     created_date: u.created_date,
     updated_date: u.updated_date,
-  };
+    '2step_enforced': u.two_step_enforced,
+  });
 }
 
-export function requireUser(store: SimStore, userId: string): UserRec {
+/** A list item of GET /v1.0/users: no flags. */
+function userListItem(u: UserRec): Record<string, unknown> {
+  return present({
+    id: u.id,
+    email: u.email,
+    first_name: u.first_name || null,
+    last_name: u.last_name || null,
+    country_code: u.country_code,
+    preferred_language: u.preferred_language,
+    created_date: u.created_date,
+    updated_date: u.updated_date,
+  });
+}
+
+/** In Connect an application is its OAuth client: a seeded client is an application too. */
+function isApplication(store: SimStore, id: string): boolean {
+  return store.applications.has(id) || store.clients.has(id);
+}
+
+export function requireUser(store: SimStore, userId: string, code = 'ERROR_USER_NOT_EXIST'): UserRec {
   const u = store.users.get(userId);
-  if (!u) throw notFound('ERROR_USER_NOT_FOUND', `user_id: no user ${userId}`);
+  if (!u) throw notFound(code, `user_id: no user ${userId}`);
   return u;
 }
 
-/** A client sees only accounts linked to it; the rest look absent. */
-export function requireVisibleUser(ctx: OpContext, userId: string): UserRec {
+/** A client reads only accounts linked to it; the rest look absent (not confirmed for Connect). */
+export function requireVisibleUser(ctx: OpContext, userId: string, code = 'ERROR_USER_NOT_EXIST'): UserRec {
   const u = ctx.store.users.get(userId);
-  if (!u || !u.applications.has(ctx.client.clientId)) throw notFound('ERROR_USER_NOT_FOUND', `user_id: no user ${userId} linked to ${ctx.client.clientId}`);
+  if (!u || !u.applications.has(ctx.client.clientId)) throw notFound(code, `user_id: no user ${userId} linked to ${ctx.client.clientId}`);
   return u;
 }
 
 export function checkEmail(email: string): void {
   const p = emailProblem(email);
   if (p) throw badRequest('ERROR_INVALID_EMAIL', `email: ${p}`);
-  if (isDisposableEmail(email)) throw badRequest('ERROR_DOMAIN_DISPOSABLE', `email: the domain of '${email}' is a disposable-mail domain`);
+  if (isDisposableEmail(email)) throw forbidden('ERROR_DOMAIN_DISPOSABLE', `email: the domain of '${email}' is a disposable-mail domain`);
 }
 
-export function addUser(ctx: OpContext): OpResult {
+interface NewUserBody {
+  email: string;
+  country_code: string;
+  preferred_language: string;
+  first_name?: string;
+  last_name?: string;
+  '2step_enforced'?: boolean;
+}
+
+export function addUser(ctx: OpContext): SimReply {
   const { store, client } = ctx;
-  const body = parseBody(newUserSchema, ctx.body, FIELD_CODES);
+  const body = ctx.body as NewUserBody;
   checkEmail(body.email);
-  for (const field of ['first_name', 'last_name'] as const) {
-    const p = textProblem(body[field], 100);
-    if (p) throw badRequest(FIELD_CODES[field], `${field}: ${p}`);
+  for (const [field, code] of [['first_name', 'ERROR_INVALID_FIRST_NAME'], ['last_name', 'ERROR_INVALID_LAST_NAME']] as const) {
+    const value = body[field];
+    if (value === undefined) continue;
+    const p = textProblem(value, 50);
+    if (p) throw badRequest(code, `${field}: ${p}`);
   }
-  if (body.country_code != null) {
-    const p = countryProblem(body.country_code);
-    if (p) throw badRequest('ERROR_COUNTRY_CODE_NOT_EXIST', `country_code: ${p}`);
-  }
-  if (body.preferred_language != null) {
-    const p = languageProblem(body.preferred_language);
-    if (p) throw badRequest('ERROR_INVALID_PREFERRED_LANGUAGE', `preferred_language: ${p}`);
-  }
+  const cp = countryProblem(body.country_code);
+  if (cp) throw badRequest('ERROR_INVALID_COUNTRY_CODE', `country_code: ${cp}`);
+  const lp = languageProblem(body.preferred_language);
+  if (lp) throw notFound('ERROR_PREFERRED_LANGUAGE_NOT_EXIST', `preferred_language: ${lp}`);
   const existingId = store.userIdByEmail(body.email);
   if (existingId !== undefined) {
     const existing = store.users.get(existingId)!;
     if (existing.applications.has(client.clientId)) {
-      throw conflict('ERROR_USER_LINKED_TO_CLIENT', `email: the account ${existing.id} is already linked to ${client.clientId}`, { user_id: existing.id });
+      throw conflict('ERROR_USER_LINKED_TO_CLIENT', `email: the account ${existing.id} is already linked to ${client.clientId}`);
     }
     store.linkUser(existing.id, client.clientId);
     ctx.changed();
@@ -92,11 +100,11 @@ export function addUser(ctx: OpContext): OpResult {
     id: randomUUID(),
     email: body.email,
     email_verified: false,
-    first_name: body.first_name,
-    last_name: body.last_name,
-    country_code: body.country_code ?? null,
-    preferred_language: body.preferred_language ?? null,
-    unverified_phone_number: body.unverified_phone_number ?? null,
+    first_name: body.first_name ?? '',
+    last_name: body.last_name ?? '',
+    country_code: body.country_code,
+    preferred_language: body.preferred_language,
+    unverified_phone_number: null,
     email_change_allowed: true,
     two_step_enforced: body['2step_enforced'] ?? false,
     applications: new Map(),
@@ -110,85 +118,74 @@ export function addUser(ctx: OpContext): OpResult {
   return { status: 201, body: userJson(u) };
 }
 
-export function getUser(ctx: OpContext): OpResult {
+export function getUser(ctx: OpContext): SimReply {
   return { status: 200, body: userJson(requireVisibleUser(ctx, ctx.params.user_id!)) };
 }
 
-export function searchUsers(ctx: OpContext): OpResult {
-  const spec = readSearch(ctx.query, { attributes: ['email', 'first_name', 'last_name'], sizeParam: 'per_page' });
+export function getUsers(ctx: OpContext): SimReply {
   const { store, client } = ctx;
-  const tests = spec.attrs.map(([attr, value]) => {
-    const m = matcher(value);
-    return (u: UserRec): boolean => m(u[attr as 'email']);
-  });
-  let candidates: Iterable<string> = store.userIdsLinkedTo(client.clientId);
-  const exactEmail = spec.attrs.find(([a, v]) => a === 'email' && !hasWildcard(v));
-  if (exactEmail && (spec.operator === 'AND' || spec.attrs.length === 1)) {
-    const id = store.userIdByEmail(exactEmail[1]);
-    candidates = id !== undefined && store.userIdsLinkedTo(client.clientId).has(id) ? [id] : [];
-  }
-  const test = combine(tests as Array<(x: never) => boolean>, spec.operator) as (u: UserRec) => boolean;
-  const matches = sortedBySeq([...candidates].map((id) => store.users.get(id)!).filter(test));
-  const page = paginate(matches, spec.page, spec.size);
-  return { status: 200, body: { users: page.items.map(userJson), total_users: page.total, total_pages: page.totalPages } };
+  const email = ctx.query.email;
+  const test = typeof email === 'string' ? matcher(email) : () => true;
+  const linked = sortedBySeq([...store.userIdsLinkedTo(client.clientId)].map((id) => store.users.get(id)!)).filter((u) => test(u.email));
+  return pagedReply(linked.map(userListItem), readPaging(ctx.query), (users, total, totalPages) => ({ users, total_users: total, total_pages: totalPages }));
 }
 
-export function listUserApplications(ctx: OpContext): OpResult {
-  const u = requireVisibleUser(ctx, ctx.params.user_id!);
-  const applications = [...u.applications].map(([application_id, external_id]) => ({ application_id, external_id }));
-  return { status: 200, body: { applications } };
+export function getUsersByApplicationIdAndExternalId(ctx: OpContext): SimReply {
+  const { store } = ctx;
+  const applicationId = String(ctx.query.application_id);
+  const externalId = String(ctx.query.external_id);
+  if (!isApplication(store, applicationId)) throw badRequest('ERROR_INVALID_APPLICATIONID', `application_id: no application ${applicationId}`);
+  const carriers = sortedBySeq([...store.userIdsLinkedTo(applicationId)].map((id) => store.users.get(id)!)).filter((u) => u.applications.get(applicationId) === externalId);
+  return listReply(carriers.map(userJson));
 }
 
-/** Only the application itself may change its own link or external id. */
-function requireOwnLink(ctx: OpContext): { u: UserRec; applicationId: string } {
-  const u = requireUser(ctx.store, ctx.params.user_id!);
+export function addRemoveExternalIdForApplication(ctx: OpContext): SimReply {
+  const { store, client } = ctx;
+  const u = requireUser(store, ctx.params.user_id!);
   const applicationId = ctx.params.application_id!;
-  if (applicationId !== ctx.client.clientId) {
-    throw forbidden('ERROR_NOT_ALLOWED', `application_id: ${ctx.client.clientId} may not change the link of application ${applicationId}`);
+  if (!isApplication(store, applicationId)) throw notFound('ERROR_APPLICATION_NOT_EXIST', `application_id: no application ${applicationId}`);
+  if (applicationId !== client.clientId) throw unauthorized('ERROR_UNAUTHORIZED_CLIENT', `application_id: ${client.clientId} may not change the external id of ${applicationId}`);
+  if (!u.applications.has(applicationId)) throw conflict('ERROR_USER_UNLINKED_FROM_APPLICATION', `user ${u.id}: not linked to ${applicationId}`);
+  const [op] = ctx.body as Array<{ op: 'add' | 'remove'; value?: string }>;
+  if (op!.op === 'remove') {
+    u.applications.set(applicationId, null);
+  } else {
+    if (op!.value === undefined) throw badRequest('ERROR_INVALID_INPUT_DATA', 'value: required for add');
+    // An account carries one external id per application; changing it is remove, then add.
+    if (u.applications.get(applicationId) != null) throw conflict('ERROR_EXTERNAL_ID_ALREADY_ADDED', `user ${u.id}: already has an external id for ${applicationId}`);
+    u.applications.set(applicationId, op!.value);
   }
-  if (!u.applications.has(applicationId)) {
-    throw notFound('ERROR_APPLICATION_NOT_LINKED', `user ${u.id}: not linked to application ${applicationId}`);
-  }
-  return { u, applicationId };
-}
-
-export function unlinkUserApplication(ctx: OpContext): OpResult {
-  const { u, applicationId } = requireOwnLink(ctx);
-  ctx.store.unlinkUser(u.id, applicationId);
   ctx.changed();
   return { status: 204 };
 }
 
-const externalIdSchema = z.strictObject({ external_id: z.string().min(1).max(255) });
-
-export function setUserExternalId(ctx: OpContext): OpResult {
-  const body = parseBody(externalIdSchema, ctx.body, { external_id: 'ERROR_INVALID_EXTERNAL_ID' });
-  const { u, applicationId } = requireOwnLink(ctx);
-  u.applications.set(applicationId, body.external_id);
+export function unlinkApplicationFromUser(ctx: OpContext): SimReply {
+  const u = requireUser(ctx.store, ctx.params.user_id!);
+  if (!u.applications.has(ctx.client.clientId)) throw conflict('ERROR_USER_UNLINKED_FROM_CLIENT', `user ${u.id}: not linked to ${ctx.client.clientId}`);
+  ctx.store.unlinkUser(u.id, ctx.client.clientId);
   ctx.changed();
-  return { status: 200, body: { application_id: applicationId, external_id: body.external_id } };
+  return { status: 204 };
 }
 
-const emailChangeSchema = z.strictObject({ email_change_allowed: z.boolean() });
-
-export function setEmailChangeAllowed(ctx: OpContext): OpResult {
-  const u = requireVisibleUser(ctx, ctx.params.user_id!);
-  const body = parseBody(emailChangeSchema, ctx.body);
-  u.email_change_allowed = body.email_change_allowed;
+export function changeEmailChangeAllowedState(ctx: OpContext): SimReply {
+  const u = requireVisibleUser(ctx, ctx.params.user_id!, 'ERROR_USER_NOT_EXISTS');
+  const allowed = ctx.params.state === 'true';
+  if (u.email_change_allowed === allowed) throw badRequest('ERROR_INVALID_ISALLOWEDEMAILCHANGE_STATE', `email change allowed is ${allowed} already`);
+  u.email_change_allowed = allowed;
   u.updated_date = nowIso();
   ctx.changed();
-  return { status: 200, body: userJson(u) };
+  return { status: 200 };
 }
 
-const twoStepSchema = z.strictObject({ '2step_enforced': z.boolean() });
-
-export function setTwoStepEnforced(ctx: OpContext): OpResult {
-  const u = requireVisibleUser(ctx, ctx.params.user_id!);
-  const body = parseBody(twoStepSchema, ctx.body, FIELD_CODES);
-  u.two_step_enforced = body['2step_enforced'];
-  u.updated_date = nowIso();
-  ctx.changed();
-  return { status: 200, body: userJson(u) };
+export function change2StepAuthenticationEnforcement(ctx: OpContext): SimReply {
+  const u = requireVisibleUser(ctx, ctx.params.user_id!, 'ERROR_USER_NOT_EXISTS');
+  const enforced = ctx.params.state === 'true';
+  if (u.two_step_enforced !== enforced) {
+    u.two_step_enforced = enforced;
+    u.updated_date = nowIso();
+    ctx.changed();
+  }
+  return { status: 200 };
 }
 
 export interface EmailChange {

@@ -60,7 +60,7 @@ export function isDisposableEmail(email: string): boolean {
   return DISPOSABLE_DOMAINS.has(domain);
 }
 
-const LANGUAGES: ReadonlySet<string> = new Set([
+export const LANGUAGES: ReadonlySet<string> = new Set([
   'en', 'nb', 'nn', 'no', 'sv', 'da', 'fi', 'is', 'de', 'nl', 'fr', 'es', 'pl', 'lt', 'lv', 'et', 'it', 'pt',
 ]);
 

@@ -69,4 +69,43 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // What an intent's call was made with (e.g. the email Add user was given), to resolve it later.
   `ALTER TABLE intents ADD COLUMN detail TEXT;`,
+  // USERACCOUNT_MODIFIED webhooks (src/webhook): every accepted delivery is stored before it is
+  // answered, and processed after; profile_versions keeps, per account, how recent the profile
+  // last written back was, so a late or reordered event never overwrites a newer one;
+  // directory_emails is the directory's emails as of the last run, for the collision warning.
+  `
+  CREATE TABLE webhook_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedup_key TEXT NOT NULL UNIQUE,
+    event TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    event_date TEXT NOT NULL,
+    body TEXT,
+    sender TEXT,
+    received_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    processed_at TEXT
+  );
+  CREATE INDEX webhook_events_by_status ON webhook_events (status, event_date, seq);
+  CREATE TABLE webhook_rejections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    sender TEXT
+  );
+  CREATE TABLE profile_versions (
+    user_id TEXT PRIMARY KEY,
+    as_of TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE directory_emails (
+    email TEXT NOT NULL,
+    user_key TEXT NOT NULL,
+    PRIMARY KEY (email, user_key)
+  );
+  `,
 ];

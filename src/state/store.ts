@@ -5,14 +5,16 @@
  * from Connect, because external ids are the anchors.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppStatus, Grant, ObservedAccount, ObservedTenant } from '../domain/desired.js';
 import type { HeldOp, Op } from '../domain/plan.js';
 import type { RunSummary } from '../domain/run.js';
 import { StateError } from '../errors.js';
 import { createRedactor, type Redactor } from '../log/redact.js';
+import { ProfileVersions } from './profile-versions.js';
 import { MIGRATIONS } from './schema.js';
+import { WebhookInbox } from './webhook-inbox.js';
 
 export interface TenantRecord {
   readonly tenantId: string;
@@ -47,6 +49,20 @@ export interface StoredHeldOp extends HeldOp {
 
 type Row = Record<string, unknown>;
 
+/**
+ * The database names users and tenants: it is created private to the service account (0600,
+ * whatever the umask), and SQLite gives its -wal and -shm files the database file's mode.
+ */
+function makePrivate(file: string): void {
+  const fd = openSync(file, 'a', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+  for (const side of [`${file}-wal`, `${file}-shm`]) if (existsSync(side)) chmodSync(side, 0o600);
+}
+
 export interface StateStoreOptions {
   /**
    * Applied to text from outside (run errors, intent results, held ops) before it is stored, so
@@ -59,13 +75,20 @@ export interface StateStoreOptions {
 
 export class StateStore {
   private readonly statements = new Map<string, Database.Statement>();
+  /** The webhook inbox; `webhooks.stats()` and `webhooks.recent()` are what a status page shows. */
+  readonly webhooks: WebhookInbox;
+  /** Profile versions per account and the directory's emails, shared by webhooks and full runs. */
+  readonly profiles: ProfileVersions;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly redactor: Redactor,
     /** The data folder it lives in (the plan key is kept beside it). */
     readonly dataDir: string,
-  ) {}
+  ) {
+    this.webhooks = new WebhookInbox(db);
+    this.profiles = new ProfileVersions(db);
+  }
 
   static open(dataDir: string, options: StateStoreOptions = {}): StateStore {
     try {
@@ -73,8 +96,10 @@ export class StateStore {
         const db = new Database(join(dataDir, 'state.sqlite'), { readonly: true, fileMustExist: true });
         return new StateStore(db, options.redactor ?? createRedactor(), dataDir);
       }
-      mkdirSync(dataDir, { recursive: true });
-      const db = new Database(join(dataDir, 'state.sqlite'));
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const file = join(dataDir, 'state.sqlite');
+      makePrivate(file);
+      const db = new Database(file);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');

@@ -41,7 +41,7 @@ describe('token', () => {
     const e = await rejection(api.getTenant({ tenantId: CUSTOMER_TENANT }));
     expect(e).toBeInstanceOf(ConnectAuthError);
     expect(e).toMatchObject({ errorCode: 'invalid_client', status: 401, operation: 'token' });
-    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenant: 0 });
+    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenantById: 0 });
   });
 
   it('a scope the client was not granted is ConnectAuthError invalid_scope', async () => {
@@ -57,9 +57,9 @@ describe('token', () => {
     const { sim: s, api } = await setup({}, { tokenUrl: `${fakeTokens.url}/connect/token` });
     const e = await rejection(api.getTenant({ tenantId: CUSTOMER_TENANT }));
     expect(e).toBeInstanceOf(ConnectAuthError);
-    expect(e).toMatchObject({ errorCode: 'ERROR_INVALID_TOKEN', status: 401, operation: 'getTenant' });
+    expect(e).toMatchObject({ errorCode: 'ERROR_INVALID_TOKEN', status: 401, operation: 'getTenantById' });
     expect(fakeTokens.requests).toHaveLength(2);
-    expect(s.counters().byOperation.getTenant).toBe(2);
+    expect(s.counters().byOperation.getTenantById).toBe(2);
   });
 
   it('a token due for refresh mid-run is replaced before it expires: one new token request, no 401 at all', async () => {
@@ -84,6 +84,6 @@ describe('token', () => {
     statuses.length = 0;
     await expect(api.getTenant({ tenantId: CUSTOMER_TENANT })).resolves.toMatchObject({ id: CUSTOMER_TENANT });
     expect(statuses).toEqual([401, 200]);
-    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenant: 2 });
+    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenantById: 2 });
   });
 });

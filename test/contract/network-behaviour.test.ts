@@ -53,7 +53,7 @@ describe('adaptive concurrency over HTTP', () => {
     for (let i = 0; i < 10 && api.concurrency < 8; i++) await getTenants(api, 8);
     expect(api.concurrency).toBe(8);
     expect(changes.filter((c) => c.reason === 'recovered').length).toBeGreaterThanOrEqual(8 - lowest);
-    process.stdout.write(`adaptive limit trajectory (429s, then none): 8 -> ${changes.map((c) => `${c.to}${c.reason === 'recovered' ? '' : `(${c.reason})`}`).join(' -> ')}; getTenant requests ${s.counters().byOperation.getTenant}\n`);
+    process.stdout.write(`adaptive limit trajectory (429s, then none): 8 -> ${changes.map((c) => `${c.to}${c.reason === 'recovered' ? '' : `(${c.reason})`}`).join(' -> ')}; getTenant requests ${s.counters().byOperation.getTenantById}\n`);
   });
 
   it('adaptive: false leaves the limit where it was set', async () => {
@@ -77,12 +77,12 @@ describe('circuit breaker over HTTP', () => {
     s.setFaults({ errorRate: 1, errorPhase: 'before' });
     for (let i = 0; i < 3; i++) expect(await rejection(api.getTenant({ tenantId: CUSTOMER_TENANT }))).toBeInstanceOf(ConnectServerError);
     expect(api.circuitState).toBe('open');
-    expect(s.counters().byOperation.getTenant).toBe(9);
+    expect(s.counters().byOperation.getTenantById).toBe(9);
 
     const results = await Promise.all(Array.from({ length: 50 }, () => rejection(api.getTenant({ tenantId: CUSTOMER_TENANT }))));
     expect(results.every((e) => e instanceof ConnectCircuitOpenError)).toBe(true);
-    expect(results[0]).toMatchObject({ code: 'CONNECT_CIRCUIT_OPEN', retryable: false, operation: 'getTenant' });
-    expect(s.counters().byOperation.getTenant).toBe(9);
+    expect(results[0]).toMatchObject({ code: 'CONNECT_CIRCUIT_OPEN', retryable: false, operation: 'getTenantById' });
+    expect(s.counters().byOperation.getTenantById).toBe(9);
 
     s.setFaults({ errorRate: 0 });
     await new Promise((r) => setTimeout(r, 120));
@@ -95,7 +95,7 @@ describe('circuit breaker over HTTP', () => {
     const { sim: s, api } = await setup({ retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, circuitBreaker: false });
     s.setFaults({ errorRate: 1, errorPhase: 'before' });
     for (let i = 0; i < 8; i++) expect(await rejection(api.getTenant({ tenantId: CUSTOMER_TENANT }))).toBeInstanceOf(ConnectServerError);
-    expect(s.counters().byOperation.getTenant).toBe(16);
+    expect(s.counters().byOperation.getTenantById).toBe(16);
     expect(api.circuitState).toBe('closed');
   });
 });

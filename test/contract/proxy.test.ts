@@ -105,7 +105,7 @@ describe('through an outbound proxy', () => {
     await expect(api.getTenant({ tenantId: CUSTOMER_TENANT })).resolves.toMatchObject({ id: CUSTOMER_TENANT });
     expect(p.tunnels.length).toBeGreaterThan(0);
     expect(p.tunnels.every((t) => t.accepted && t.credentials === 'svc-udb:pr0xy:pw')).toBe(true);
-    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenant: 1 });
+    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenantById: 1 });
   });
 
   it('wrong proxy credentials: ConnectProxyError 407 naming the proxy and the user, not retried, nothing reaches Connect', async () => {
@@ -155,7 +155,7 @@ describe('through an outbound proxy', () => {
     const bypassed = client(s, networkSettings({ proxy: { noProxy: [], fromEnv: true } }, { HTTP_PROXY: p.url, NO_PROXY: `localhost,127.0.0.1:${port}` }));
     await bypassed.getTenant({ tenantId: CUSTOMER_TENANT });
     expect(p.tunnels.length).toBe(before);
-    expect(s.counters().byOperation).toMatchObject({ token: 2, getTenant: 2 });
+    expect(s.counters().byOperation).toMatchObject({ token: 2, getTenantById: 2 });
   });
 });
 
@@ -170,7 +170,7 @@ describe('TLS behind a TLS-inspecting proxy (connect.caFile)', () => {
     // Inside the tunnel it is TLS: the proxy sees no request line, the front sees both calls.
     expect(p.requests).toHaveLength(0);
     expect(front.requests).toBe(2);
-    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenant: 1 });
+    expect(s.counters().byOperation).toMatchObject({ token: 1, getTenantById: 1 });
   });
 
   it('without the CA: ConnectTlsError that points to connect.caFile, not retried', async () => {

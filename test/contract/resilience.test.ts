@@ -8,7 +8,7 @@ import {
   ConnectConflictError, ConnectNetworkError, ConnectRateLimitedError, ConnectServerError,
 } from '../../src/connect/errors.js';
 import type { SimulatorHandle } from '../../src/sim/index.js';
-import { clientFor, collect, CUSTOMER_TENANT, norwegianOrgNumber, rejection, startSim } from './support/sim-fixture.js';
+import { clientFor, CUSTOMER_TENANT, norwegianOrgNumber, rejection, startSim } from './support/sim-fixture.js';
 
 let sim: SimulatorHandle | undefined;
 const clients: ConnectClient[] = [];
@@ -41,7 +41,7 @@ describe('429', () => {
     expect(limited.length).toBeGreaterThan(0);
     // Retry-After from the simulator is 1 s; the client honours it capped at maxRetryAfterMs (200 in tests).
     expect(new Set(limited)).toEqual(new Set([200]));
-    expect(s.counters().byOperation.getTenant).toBe(8 + limited.length);
+    expect(s.counters().byOperation.getTenantById).toBe(8 + limited.length);
   });
 
   it('a 429 from the token endpoint is waited out too, reported under the calling operation', async () => {
@@ -55,7 +55,7 @@ describe('429', () => {
     clients.push(fresh);
     await expect(getTenant(fresh)).resolves.toMatchObject({ id: CUSTOMER_TENANT });
     expect(limited.length).toBeGreaterThan(0);
-    expect(new Set(limited)).toEqual(new Set(['getTenant']));
+    expect(new Set(limited)).toEqual(new Set(['getTenantById']));
     // Counted since setup: only the fresh client asked for tokens; more than one ask means a 429 there.
     expect(s.counters().byOperation.token).toBeGreaterThanOrEqual(2);
   });
@@ -65,8 +65,8 @@ describe('429', () => {
     s.setFaults({ burst429Rate: 1, burst429Length: 1000 });
     const e = await rejection(getTenant(api));
     expect(e).toBeInstanceOf(ConnectRateLimitedError);
-    expect(e).toMatchObject({ errorCode: 'ERROR_RATE_LIMITED', status: 429, retryAfterMs: 1000, operation: 'getTenant' });
-    expect(s.counters().byOperation.getTenant).toBe(3);
+    expect(e).toMatchObject({ errorCode: 'ERROR_RATE_LIMITED', status: 429, retryAfterMs: 1000, operation: 'getTenantById' });
+    expect(s.counters().byOperation.getTenantById).toBe(3);
   });
 });
 
@@ -85,7 +85,7 @@ describe('5xx, drops and timeouts', () => {
     s.setFaults({ errorRate: 1, errorPhase: 'before' });
     await expect(getTenant(r.api)).resolves.toMatchObject({ id: CUSTOMER_TENANT });
     expect(heal.retries).toEqual([{ attempt: 1, code: 'CONNECT_SERVER' }]);
-    expect(s.counters().byOperation.getTenant).toBe(2);
+    expect(s.counters().byOperation.getTenantById).toBe(2);
   });
 
   it('persistent 5xx end as ConnectServerError after maxAttempts (503 before, 500 after the change)', async () => {
@@ -97,7 +97,7 @@ describe('5xx, drops and timeouts', () => {
     s.setFaults({ errorPhase: 'after' });
     const after = await rejection(getTenant(api));
     expect(after).toMatchObject({ status: 500, errorCode: 'ERROR_INTERNAL' });
-    expect(s.counters().byOperation.getTenant).toBe(6);
+    expect(s.counters().byOperation.getTenantById).toBe(6);
   });
 
   it('a dropped connection is retried as CONNECT_NETWORK', async () => {
@@ -116,41 +116,41 @@ describe('5xx, drops and timeouts', () => {
     const e = await rejection(getTenant(api));
     expect(e).toBeInstanceOf(ConnectNetworkError);
     expect(e).toMatchObject({ code: 'CONNECT_TIMEOUT', retryable: true });
-    expect(s.counters().byOperation.getTenant).toBe(2);
+    expect(s.counters().byOperation.getTenantById).toBe(2);
   });
 
   it('a 500 after the change was committed: the retried addTenant meets its own tenant (409), addUser reports alreadyLinked', async () => {
     // Why apply needs write-ahead intents: a retried create is not idempotent on the wire.
     const { sim: s, api } = await setup({}, { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 }, observer: { onRetry: () => sim?.setFaults({ errorRate: 0 }) } });
     s.setFaults({ errorRate: 1, errorPhase: 'after' });
-    const e = await rejection(api.addTenant({ organizationName: 'Ambiguous AS', organizationNumber: norwegianOrgNumber(31_000_000), countryCode: 'NO', externalId: 'amb-1' }));
+    const e = await rejection(api.addTenant({ organizationName: 'Ambiguous AS', organizationNumber: norwegianOrgNumber(31_000_000), countryCode: 'NO', externalId: 'amb-1', businessUnitName: 'Visma Norway' }));
     expect(e).toBeInstanceOf(ConnectConflictError);
     expect(e).toMatchObject({ errorCode: 'ERROR_EXTERNAL_ID_ALREADY_ADDED' });
     s.setFaults({ errorRate: 1 });
-    const added = await api.addUser({ email: 'amb@fjord.example', firstName: 'Am', lastName: 'Big' });
+    const added = await api.addUser({ email: 'amb@fjord.example', firstName: 'Am', lastName: 'Big', countryCode: 'NO', preferredLanguage: 'nb' });
     expect(added.outcome).toBe('alreadyLinked');
     expect(s.counters().byOperation).toMatchObject({ addTenant: 2, addUser: 2 });
   });
 });
 
 describe('paging', () => {
-  it('iterates 230 tenants and 230 users across pages of 100 (3 requests each)', async () => {
+  it('reads 230 tenants and 230 users we own across pages of 50 (5 requests each)', async () => {
     const { sim: s, api } = await setup({}, { concurrency: 8 });
     await Promise.all(Array.from({ length: 230 }, (_, i) => api.addTenant({
-      organizationName: `Paged ${i} AS`, organizationNumber: norwegianOrgNumber(40_000_000 + i * 13), countryCode: 'NO', externalId: `page-${i}`,
+      organizationName: `Paged ${i} AS`, organizationNumber: norwegianOrgNumber(40_000_000 + i * 13), countryCode: 'NO', externalId: `page-${i}`, businessUnitName: 'Visma Norway',
     })));
-    await Promise.all(Array.from({ length: 230 }, (_, i) => api.addUser({ email: `page.${i}@fjord.example`, firstName: 'Page', lastName: `N${i}` })));
+    await Promise.all(Array.from({ length: 230 }, (_, i) => api.addUser({ email: `page.${i}@fjord.example`, firstName: 'Page', lastName: `N${i}`, countryCode: 'NO', preferredLanguage: 'nb' })));
     s.resetCounters();
-    const tenants = await collect(api.searchTenants({ externalId: 'page-*' }));
-    const users = await collect(api.searchUsers({ email: 'page.*' }));
+    const tenants = (await api.listOwnTenants()).filter((t) => t.externalId?.startsWith('page-'));
+    const users = await api.listLinkedUsers({ email: 'page.%' });
     expect(new Set(tenants.map((t) => t.externalId)).size).toBe(230);
     expect(new Set(users.map((u) => u.id)).size).toBe(230);
-    expect(s.counters().byOperation).toMatchObject({ searchTenants: 3, searchUsers: 3 });
+    expect(s.counters().byOperation).toMatchObject({ getAllTenantsManagedByApplication: 5, getUsers: 5 });
   });
 
-  it('an empty result is one request', async () => {
+  it('an empty result (204) is one request', async () => {
     const { sim: s, api } = await setup();
-    expect(await collect(api.searchTenants({ externalId: 'nothing-*' }))).toEqual([]);
+    expect(await api.searchTenants({ externalId: 'nothing-*' })).toEqual([]);
     expect(s.counters().byOperation.searchTenants).toBe(1);
   });
 });
@@ -162,7 +162,7 @@ describe('observer and concurrency', () => {
     seen.length = 0;
     s.setFaults({ errorRate: 1, errorPhase: 'before' });
     await getTenant(api);
-    expect(seen).toEqual(['getTenant GET 503 #1', 'getTenant GET 200 #2']);
+    expect(seen).toEqual(['getTenantById GET 503 #1', 'getTenantById GET 200 #2']);
   });
 
   it('takes a new concurrency limit at run time', async () => {

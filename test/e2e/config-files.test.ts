@@ -53,6 +53,35 @@ describe('config files', () => {
     expect(() => resolveConfig({ ...base, daemon: { http: { token: 'short' } } }, '/tmp/c.yaml', {})).toThrow(/^config daemon\.http\.token: expected at least 16 characters/);
   });
 
+  it('webhooks: off by default; when on, a secret, a source that writes profiles, and both TLS files are required, each error naming its key', () => {
+    const base = { source: { type: 'snapshot', path: 'x.json' }, connect: { clientId: 'a', clientSecret: 'b' }, programs: { VB: { applicationId: 'visma-business' } } };
+    const sql = { type: 'sqlserver', sqlserver: { server: 'db', database: 'VUD', auth: { type: 'sql', user: 'u', password: 'p' }, writeback: { profiles: true } } };
+    const off = resolveConfig(base, '/etc/udb/c.yaml', {});
+    expect(off.webhooks).toMatchObject({ enabled: false, host: '127.0.0.1', port: 8788, path: '/webhooks/connect', maxBodyBytes: 65536 });
+    expect(off.webhooks.headers).toEqual({ signature: 'x-vwd-signature-v1', notificationId: 'x-vwd-notification-id', timestamp: 'x-vwd-webhook-timestamp' });
+    expect(off.policy.profileFields).toEqual(['email', 'firstName', 'lastName']);
+    expect(off.policy.journalEmails).toBe('masked');
+
+    const on = resolveConfig(
+      { ...base, source: sql, webhooks: { enabled: true, secret: { env: 'HOOK' }, previousSecret: { file: 'old.secret' }, tls: { cert: 'hook.crt', key: '/k/hook.key' }, headers: { signature: 'X-Signature' } } },
+      '/etc/udb/c.yaml',
+      { HOOK: 'new-hook-secret' },
+      'skip',
+    );
+    expect(on.webhooks.tls).toEqual({ cert: '/etc/udb/hook.crt', key: '/k/hook.key' });
+    expect(on.webhooks.headers.signature).toBe('x-signature');
+    const resolved = resolveConfig({ ...base, source: sql, webhooks: { enabled: true, secret: { env: 'HOOK' } } }, '/etc/udb/c.yaml', { HOOK: 'new-hook-secret' });
+    expect(resolved.secretValues).toContain('new-hook-secret');
+
+    expect(() => resolveConfig({ ...base, source: sql, webhooks: { enabled: true } }, '/tmp/c.yaml', {})).toThrow(/^config webhooks\.secret: expected the subscription secret/);
+    expect(() => resolveConfig({ ...base, webhooks: { enabled: true, secret: 's' } }, '/tmp/c.yaml', {})).toThrow(/^config webhooks\.enabled: expected a source that writes profiles back/);
+    expect(() => resolveConfig({ ...base, webhooks: { tls: { cert: 'a.crt' } } }, '/tmp/c.yaml', {})).toThrow(/^config webhooks\.tls\.key: expected the path of a PEM private key/);
+    expect(() => resolveConfig({ ...base, webhooks: { path: 'hooks' } }, '/tmp/c.yaml', {})).toThrow(/^config webhooks\.path: expected a URL path starting with '\/'/);
+    expect(() => resolveConfig({ ...base, webhooks: { headers: { signature: 'x sig' } } }, '/tmp/c.yaml', {})).toThrow(/^config webhooks\.headers\.signature: expected an HTTP header name/);
+    expect(() => resolveConfig({ ...base, policy: { profileFields: ['phone'] } }, '/tmp/c.yaml', {})).toThrow(/^config policy\.profileFields\.0: expected 'email', 'firstName' or 'lastName'/);
+    expect(() => resolveConfig({ ...base, webhooks: { secret: { env: 'NOPE' } } }, '/tmp/c.yaml', {})).toThrow(/webhooks\.secret: expected environment variable NOPE to be set/);
+  });
+
   it('environment overrides reach nested keys', () => {
     const c = loadConfig({ path: join(ROOT, 'config', 'ud-bridge.yaml'), env: { UDB_APPLY__CONCURRENCY: '3', UDB_POLICY__TENANT_SOFT_MATCH: 'false', UDB_CONNECT__CLIENT_ID: 'other' } });
     expect(c.apply.concurrency).toBe(3);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDoctor, type DoctorReport } from '../../src/app/doctor.js';
 import { doctor } from '../../src/cli/doctor.js';
-import { CONNECT_SCOPES } from '../../src/connect/client.js';
+import { ALL_CONNECT_SCOPES } from '../../src/connect/client.js';
 import { buildProgram } from '../../src/main.js';
 import type { SimSeed } from '../../src/sim/index.js';
 import { ROOT, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
@@ -52,12 +52,12 @@ const failed = (r: DoctorReport) => r.checks.filter((c) => !c.ok).map((c) => c.n
 const service = (configPath: string | undefined) => runDoctor({ ...(configPath === undefined ? {} : { configPath }), lockStaleAfterMs: LOCK_STALE_MS });
 
 describe('ud-bridge doctor', () => {
-  it('passes every check once the sample is synced; before that, only the programs are unverifiable', async () => {
+  it('passes every check, before a sync and after it, and writes nothing to Connect', async () => {
     const { h } = await setup();
-    // A fresh customer tenant has no application yet, and the API has no list of applications.
+    // The applications and their role catalogs are read from Connect itself (GET /v1.0/applications/{id}[/roles]).
     const before = await service(h.configPath);
-    expect(failed(before)).toEqual(['program VB', 'program VDC', 'program VR']);
-    expect(check(before, 'program VB')?.detail).toBe("unknown application: not on the customer tenant's hierarchy (visma-business)");
+    expect(failed(before)).toEqual([]);
+    expect(check(before, 'program VB')?.detail).toMatch(/^application visma-business \(Visma Business\): every configured role is in its catalog/);
     expect(h.writes()).toEqual({});
 
     expect((await h.sync()).summary.status).toBe('succeeded');
@@ -82,6 +82,8 @@ describe('ud-bridge doctor', () => {
       'PASS  connect token',
       'PASS  connect scopes',
       'PASS  connect parent tenant',
+      'PASS  connect business unit',
+      'PASS  connect user defaults',
       'PASS  program VB',
       'PASS  program VDC',
       'PASS  program VR',
@@ -89,7 +91,7 @@ describe('ud-bridge doctor', () => {
       'PASS  folder logs',
       'PASS  folder journal',
       'PASS  run lock',
-      'All 23 checks passed.',
+      'All 25 checks passed.',
     ]);
   });
 
@@ -176,8 +178,8 @@ describe('ud-bridge doctor', () => {
 
   it('a client without a scope fails the scope check naming the scope', async () => {
     const seed = JSON.parse(readFileSync(join(ROOT, 'config', 'sim-seed.json'), 'utf8')) as SimSeed & { clients: { client_id: string; scopes?: string[] }[] };
-    const missing = 'publicapi:user:allowemailchange';
-    seed.clients.find((c) => c.client_id === 'ud-bridge')!.scopes = CONNECT_SCOPES.filter((s) => s !== missing);
+    const missing = 'publicapi:tenant:application:delete';
+    seed.clients.find((c) => c.client_id === 'ud-bridge')!.scopes = ALL_CONNECT_SCOPES.filter((s) => s !== missing);
     const { h } = await setup({ harness: { sim: { seed } } });
     const r = await service(h.configPath);
     expect(check(r, 'connect token')?.ok).toBe(true);
@@ -238,6 +240,6 @@ describe('ud-bridge doctor', () => {
 
   it('is a command of the program', () => {
     const cmd = buildProgram().commands.find((c) => c.name() === 'doctor');
-    expect(cmd?.options.map((o) => o.long)).toEqual(['--config', '--json']);
+    expect(cmd?.options.map((o) => o.long)).toEqual(['--config', '--json', '--contract', '--contract-write']);
   });
 });

@@ -221,7 +221,7 @@ describe('a deactivated user comes back', () => {
     // Ingrid changes her address in Connect; someone else then registers the old one through another application.
     h.sim.changeUserEmail(ingrid.id, 'ingrid@privat.no');
     const other = new ApiCaller(h.sim.url, 'other-app', 'other-secret');
-    const created = await other.post('/users', { email: 'ingrid.johansen@fjordtech.no', first_name: 'Ingrid', last_name: 'Other' });
+    const created = await other.post('/users', { email: 'ingrid.johansen@fjordtech.no', first_name: 'Ingrid', last_name: 'Other', country_code: 'NO', preferred_language: 'nb' });
     expect(created.status).toBe(201);
     const impostor = created.body.id as string;
     const roles = allRoles();

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noWriteback } from '../../src/app/app.js';
+import { ProfileWriter } from '../../src/app/profile-writeback.js';
 import { SinkMonitor } from '../../src/app/sinks.js';
 import { runSync, type SyncResult } from '../../src/app/sync.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -45,8 +46,10 @@ async function syncWith(parts: { journalFs?: JournalFs; store?: StateStore }): P
   const store = parts.store ?? StateStore.open(config.paths.data);
   const journal = createJournal({ dir: config.paths.journal, ...(parts.journalFs ? { fs: parts.journalFs } : {}) });
   const source = createSnapshotSource({ path: (config.source as { path: string }).path });
+  const logger = createLogger({ dir: null, console: 'off' });
+  const profiles = new ProfileWriter({ store, writeback: noWriteback, journal, logger, policy: { fields: config.policy.profileFields, journalEmails: config.policy.journalEmails } });
   try {
-    return await runSync(syncDeps(config, { source, writeback: noWriteback, connect, store, journal, logger: createLogger({ dir: null, console: 'off' }), sinks: new SinkMonitor(), flushLog: async () => {} }), request);
+    return await runSync(syncDeps(config, { source, writeback: noWriteback, profiles, connect, store, journal, logger, sinks: new SinkMonitor(), flushLog: async () => {}, reopenLog: () => {} }), request);
   } finally {
     await journal.close();
     store.close();

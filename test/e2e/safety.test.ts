@@ -53,7 +53,7 @@ describe('destructive thresholds', () => {
     expect(r.summary.status).toBe('held');
     // The new user went ahead; nothing was revoked or unlinked.
     expect(opsOf(r)).toEqual(['user.create U100', 'user.externalId.set U100', 'user.roles.set U100@C100/visma-business']);
-    expect(h.writes().unlinkUserApplication).toBeUndefined();
+    expect(h.writes().unlinkApplicationFromUser).toBeUndefined();
     expect(r.plan!.held.map((x) => x.op.kind)).toContain('user.app.unlink');
     expect(r.plan!.held.find((x) => x.op.kind === 'user.app.unlink')!.gate).toMatch(/maxCount 2/);
     const events = await journal(h);
@@ -134,7 +134,7 @@ describe('apply exactly a saved plan', () => {
     h.sim.resetCounters();
     const r = await h.sync(applyRequest(file, dataDir(h)));
     expect(opsOf(r)).toEqual(['tenant.update C300']);
-    expect(h.writes()).toEqual({ updateTenant: 1 });
+    expect(h.writes()).toEqual({ modifyPartsOfTenant: 1 });
   });
 
   it('refuses a plan gone stale, naming the op and why', async () => {
@@ -163,13 +163,13 @@ describe('write-ahead intents', () => {
     await h.sync();
     // The crash: Connect made the tenant, ud-bridge died before recording it.
     const token = await (await fetch(`${h.sim.url}/connect/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'ud-bridge', client_secret: 'local-dev-secret' }) })).json() as { access_token: string };
-    const created = await (await fetch(`${h.sim.url}/v1.0/tenants`, { method: 'POST', headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ organization_name: 'Fjordtech Trondheim AS', organization_number: '975318648', country_code: 'NO', external_id: 'C300' }) })).json() as { id: string };
+    const created = await (await fetch(`${h.sim.url}/v1.0/tenants`, { method: 'POST', headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ organization_name: 'Fjordtech Trondheim AS', organization_number: '975318648', country_code: 'NO', external_id: 'C300', business_unit_name: 'Visma Norway', parent_id: '10000000-0000-4000-8000-000000000001' }) })).json() as { id: string };
     await withStore(h, (s) => s.beginIntent('crashed-run', 'tenant.create:C300', 'tenant.create', 'C300'));
     h.editDirectory((d) => { d.companies.push({ key: 'C300', name: 'Fjordtech Trondheim AS', organizationNumber: '975318648', countryCode: 'NO', active: true, programs: ['VB'] }); });
 
     const r = await h.sync();
     expect(r.summary.status).toBe('succeeded');
-    expect(h.sim.dump().tenants.filter((t) => t.external_id === 'C300' && t.owner_client_id === 'ud-bridge').map((t) => t.id)).toEqual([created.id]);
+    expect(h.sim.dump().tenants.filter((t) => t.external_id === 'C300' && t.application_id === 'ud-bridge').map((t) => t.id)).toEqual([created.id]);
     expect(opsOf(r).filter((o) => o.startsWith('tenant.'))).toEqual(['tenant.app.add C300/visma-business']);
     const resolved = (await journal(h)).find((e) => e.type === 'op.skipped' && e.runId === r.summary.runId);
     expect((resolved as { reason: string }).reason).toMatch(/earlier run \(crashed-run\) stopped during this call; resolved: tenant .* exists; linked/);

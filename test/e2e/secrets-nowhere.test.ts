@@ -80,7 +80,7 @@ function writeConfig(edit: (c: Record<string, any>) => void = () => {}): string 
       clientId: CLIENT_ID,
       clientSecret: { env: 'UDB_T_CLIENT_SECRET' },
       clientAuth: 'basic',
-      apiBaseUrl: `${connect.url}/v1.0`,
+      apiBaseUrl: connect.url,
       tokenUrl: `${connect.url}/connect/token`,
       parentTenantExternalId: 'customer',
       retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
@@ -168,7 +168,7 @@ beforeAll(async () => {
 
   // 2. Tokens are fine; Add user answers with the request (the bearer token in it) echoed.
   connect.mode.token = 'ok';
-  connect.mode.echo = ['POST /v1.0/users'];
+  connect.mode.echo = ['POST /users'];
   for (const args of [['sync'], ['sync', '--json'], ['sync', '--dry-run', '--plan-out', join(dir, 'plan.json')], ['status'], ['status', '--json'], ['journal'], ['journal', '--json']]) await cli(args);
   await daemonAnswers();
 

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openApp } from '../../src/main.js';
 import { ROOT, startHarness, type Harness } from '../support/harness.js';
 import { startTdsServer, type Fixture, type RowFixture, type TdsServer } from '../support/tds/index.js';
 import { sampleDirectoryViews, sqlServerSourceSection, viewHandler, type SampleDirectoryJson } from '../sqlserver/fixtures.js';
@@ -52,7 +53,7 @@ function journal(h: Harness): Record<string, any>[] {
     .map((l) => JSON.parse(l) as Record<string, any>);
 }
 
-const ours = (h: Harness) => h.sim.dump().tenants.filter((t) => t.owner_client_id === 'ud-bridge');
+const ours = (h: Harness) => h.sim.dump().tenants.filter((t) => t.application_id === 'ud-bridge');
 const linkedUsers = (h: Harness) => h.sim.dump().users.filter((u) => u.applications.some((a) => a.application_id === 'ud-bridge'));
 
 describe('sync with the SQL Server source', () => {
@@ -129,5 +130,17 @@ describe('sync with the SQL Server source', () => {
     expect(String(merges[0]!.params.connectUserId).toLowerCase()).toBe(kari);
     expect(merges[0]!.params.email).toBe('kari@nordmann.example');
     expect(merges[0]!.params.firstName).toBe('Kari');
+    const written = journal(h).filter((e) => e.type === 'profile.written');
+    expect(written).toEqual([
+      expect.objectContaining({ runId: r.summary.runId, entity: { type: 'user', key: 'U001', connectId: kari }, outcome: 'updated', changes: { email: { from: 'k***@fjordtech.no', to: 'k***@nordmann.example' } } }),
+    ]);
+    // The same writer as webhooks: the account's version is now this run's read, so an older webhook is ignored.
+    const app = await openApp({ configPath: h.configPath });
+    try {
+      expect(app.store.profiles.newest(kari)?.origin).toBe('full-run');
+      expect(await app.profiles.write({ connectUserId: kari, asOf: '2000-01-01T00:00:00.000Z', origin: 'webhook', current: { email: 'old@example.com' }, previous: {}, runId: 'late' })).toMatchObject({ kind: 'older' });
+    } finally {
+      await app.close();
+    }
   });
 });

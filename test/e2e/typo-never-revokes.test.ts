@@ -88,7 +88,7 @@ const company = (d: SampleDirectory, key: string) => d.companies.find((c) => c.k
 /** Connect as VUD keys see it: tenants with their applications, accounts linked to us, roles. */
 function connectView(h: Harness) {
   const dump = h.sim.dump();
-  const tenants = dump.tenants.filter((t) => t.owner_client_id === 'ud-bridge' && t.external_id !== null);
+  const tenants = dump.tenants.filter((t) => t.application_id === 'ud-bridge' && t.external_id !== null);
   const tenantKey = new Map(tenants.map((t) => [t.id, t.external_id!]));
   const userKey = new Map(
     dump.users.flatMap((u) => {

@@ -21,7 +21,7 @@ const externalId = (u: Dump['users'][number]) => u.applications.find((a) => a.ap
 
 /** The sample's objects in Connect, named by VUD keys (Connect ids of new tenants differ per run). */
 function view(dump: Dump) {
-  const tenants = dump.tenants.filter((t) => t.owner_client_id === 'ud-bridge' && t.external_id !== null && SAMPLE_COMPANIES.has(t.external_id));
+  const tenants = dump.tenants.filter((t) => t.application_id === 'ud-bridge' && t.external_id !== null && SAMPLE_COMPANIES.has(t.external_id));
   const tenantKey = new Map(tenants.map((t) => [t.id, t.external_id!]));
   const users = dump.users.filter((u) => SAMPLE_USERS.has(externalId(u) ?? ''));
   const userKey = new Map(users.map((u) => [u.id, externalId(u)!]));
@@ -31,7 +31,7 @@ function view(dump: Dump) {
         key: t.external_id,
         name: t.organization_name,
         organizationNumber: t.organization_number,
-        parent: t.parent_tenant_id === null ? null : (tenantKey.get(t.parent_tenant_id) ?? t.parent_tenant_id),
+        parent: t.parent_id === null ? null : (tenantKey.get(t.parent_id) ?? t.parent_id),
         applications: t.applications.map((a) => `${a.application_id}:${a.status}`).sort(),
       }))
       .sort((a, b) => (a.key! < b.key! ? -1 : 1)),

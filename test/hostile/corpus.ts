@@ -67,7 +67,7 @@ export function addHostileRows(d: SampleDirectory): Corpus {
   users.push(user('H02', { email: 'anna..lund@fjordtech.no' })); // looks fine at a glance; Connect refuses it
   issue('user', 'H02', 'email');
   users.push(user('H03', { email: 'h03@mailinator.com' }));
-  refused('H03', 'email', 'ERROR_DOMAIN_DISPOSABLE');
+  refused('H03', 'addUser', 'ERROR_DOMAIN_DISPOSABLE'); // Connect's 403 names no field, only its code
   users.push(user('H04', { email: 'same.person@fjordtech.no' }));
   users.push(user('H05', { email: 'Same.Person@FJORDTECH.no' }));
   issue('user', 'H04', 'email');
@@ -103,8 +103,9 @@ export function addHostileRows(d: SampleDirectory): Corpus {
   issue('user', 'H11', 'firstName');
   users.push(user('H12', { lastName: 'Broken\ud800' })); // a lone surrogate is not text
   issue('user', 'H12', 'lastName');
-  users.push(user('H17', { firstName: 'B'.repeat(150) })); // fits VUD's 255, not Connect's 100
-  refused('H17', 'first_name', 'ERROR_INVALID_FIRST_NAME');
+  users.push(user('H17', { firstName: 'B'.repeat(150) })); // fits VUD's 255, not Connect's 50
+  // Refused by the contract before it is sent: the client's check names the field.
+  refused('H17', 'body/first_name', '');
 
   // Wrong types.
   users.push(user('H13', { firstName: 42 }));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { sqlServerSourceSchema } from '../../src/source/sqlserver/config.js';
+import { webhooksSchema } from '../../src/webhook/config.js';
 import { ROOT } from '../support/harness.js';
 
 /** Every leaf key of an object schema, dotted; optional/default wrappers and union members unwrapped. */
@@ -27,5 +28,15 @@ describe('README SQL Server connection options', () => {
     expect(new Set(documented)).toEqual(new Set(schemaKeys));
     expect(schemaKeys).toContain('auth.domain');
     expect(documented).toHaveLength(22);
+  });
+});
+
+describe('README webhook options', () => {
+  it('documents every key of the webhooks schema and no other', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Webhooks: USERACCOUNT_MODIFIED'), readme.indexOf('**Behind a reverse proxy**'));
+    const documented = [...section.matchAll(/^\| `webhooks\.([a-zA-Z.]+)` \|/gm)].map((m) => m[1]!);
+    expect(new Set(documented)).toEqual(new Set(leafKeys(webhooksSchema)));
+    expect(documented).toHaveLength(16);
   });
 });

@@ -131,6 +131,34 @@ describe('SQL Server source through mssql against the TDS test server', () => {
     ]);
   });
 
+  it('refuses control characters and lone surrogates as the snapshot source does, in keys and text alike', async () => {
+    const views = directoryViews();
+    const users = views['ud_bridge.Users']!;
+    const row = (key: string, firstName: string, lastName = 'L') => [key, `u-${key.slice(0, 2)}`, `${key.slice(0, 2).toLowerCase()}@example.no`, firstName, lastName, null, null, true, null, null];
+    views['ud_bridge.Users'] = {
+      ...users,
+      rows: [
+        ...(users.rows as RowFixture[]),
+        row('5E984725-C51C-4BF4-9960-E1C80E27ABA0', 'Nul\u0000l'),
+        row('6E984725-C51C-4BF4-9960-E1C80E27ABA0', 'Next\u0085Line'),
+        row('7E984725-C51C-4BF4-9960-E1C80E27ABA0', 'Ok', 'Broken\ud800'),
+      ],
+    };
+    views['ud_bridge.Companies'] = { ...views['ud_bridge.Companies']!, columns: views['ud_bridge.Companies']!.columns.map((c) => (c.name === 'CompanyKey' ? { name: 'CompanyKey', type: 'nvarchar', length: 100 } : c)), rows: [['1', 'Bjørnstad Ærfugl AS', '974760673', 'no', true], ['C9\n2026-01-01 INFO op.applied', 'Forged AS', '974760673', 'NO', true]] };
+    const { source } = await setup({ views });
+    const snap = await source.read();
+    expect(snap.users.map((u) => u.userName)).toEqual(['kari', 'ola']);
+    expect(snap.companies.map((c) => c.key)).toEqual(['1']);
+    expect(snap.issues.map((i) => `${i.entity} ${i.field}: ${i.message}`)).toEqual([
+      'ud_bridge.Companies CompanyKey: expected text without control characters',
+      'ud_bridge.Users FirstName: expected text without control characters',
+      'ud_bridge.Users FirstName: expected text without control characters',
+      'ud_bridge.Users LastName: expected text, found a broken character (half of a UTF-16 surrogate pair)',
+    ]);
+    // A key that is not text names no company: no company counts as gone this run.
+    expect(snap.unreadable[0]).toEqual({ entity: 'company' });
+  });
+
   it('streams a 10,000-user view', async () => {
     const views = directoryViews();
     const users = views['ud_bridge.Users']!;
@@ -302,5 +330,34 @@ describe('SQL Server writeback through mssql against the TDS test server', () =>
     await on.source.writeProfile({ connectUserId: CONNECT_USER, email: 'kåre@example.no', firstName: 'Kåre', lastName: 'Ødegård 🎿' });
     const merge = on.server.requests.find((r) => r.sql.startsWith('MERGE ud_bridge.ConnectProfiles'));
     expect(merge?.params).toEqual({ connectUserId: CONNECT_USER.toUpperCase(), email: 'kåre@example.no', firstName: 'Kåre', lastName: 'Ødegård 🎿' });
+  });
+
+  it('says whether a profile write changed a row, and writes only the fields it is given', async () => {
+    const off = await setup({});
+    expect(await off.source.writeProfile({ connectUserId: CONNECT_USER, email: 'a@b.no' })).toBe('disabled');
+
+    let affected = 1;
+    const server = await startTdsServer({ handler: () => ({ rowsAffected: affected }), login: { user: 'ud_bridge', password: 'pw-æ' } });
+    cleanup.push(() => server.close());
+    const source = createSqlServerSource(
+      parseSqlServerSourceConfig({
+        server: '127.0.0.1', port: server.port, database: 'VUD', auth: { type: 'sql', user: 'ud_bridge', password: 'pw-æ' },
+        encrypt: false, reconnect: { attempts: 0, initialDelayMs: 1, maxDelayMs: 5 }, writeback: { profiles: true },
+      }),
+    );
+    cleanup.push(() => source.close());
+    expect(await source.writeProfile({ connectUserId: CONNECT_USER, email: 'Kari.Ny@Example.no' })).toBe('updated');
+    affected = 0;
+    expect(await source.writeProfile({ connectUserId: CONNECT_USER, email: 'Kari.Ny@Example.no' })).toBe('unchanged');
+    const merge = server.requests.find((r) => r.sql.startsWith('MERGE ud_bridge.ConnectProfiles'))!;
+    expect(merge.params).toEqual({ connectUserId: CONNECT_USER.toUpperCase(), email: 'Kari.Ny@Example.no' });
+    expect(merge.paramTypes.connectUserId).toBe('uniqueidentifier');
+    // A field the policy does not take is neither compared nor written.
+    expect(merge.sql).not.toContain('FirstName');
+    // A change of case alone is a change: compared in a binary collation, not the database's.
+    expect(merge.sql).toContain('t.Email COLLATE Latin1_General_100_BIN2 <> s.Email COLLATE Latin1_General_100_BIN2');
+    const bad = await failure(source.writeProfile({ connectUserId: CONNECT_USER, lastName: 'x'.repeat(101) }));
+    expect(bad.code).toBe('SOURCE_WRITEBACK_INVALID');
+    expect(bad.message).toContain('lastName');
   });
 });

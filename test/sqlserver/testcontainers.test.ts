@@ -108,10 +108,19 @@ describe.skipIf(!runtime.ok)(`SQL Server source on ${IMAGE}`, () => {
 
   it('writes a Connect profile by Connect user id', async () => {
     const id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
-    await source.writeProfile({ connectUserId: id, email: 'kari@example.no', firstName: 'Kari', lastName: 'Nordmann' });
-    await source.writeProfile({ connectUserId: id, email: 'kari.ny@example.no', firstName: 'Kari', lastName: 'Ødegård' });
-    const rows = await admin.request().query('SELECT Email, LastName FROM ud_bridge.ConnectProfiles');
-    expect(rows.recordset).toEqual([{ Email: 'kari.ny@example.no', LastName: 'Ødegård' }]);
+    expect(await source.writeProfile({ connectUserId: id, email: 'kari@example.no', firstName: 'Kari', lastName: 'Nordmann' })).toBe('updated');
+    expect(await source.writeProfile({ connectUserId: id, email: 'kari.ny@example.no', firstName: 'Kari', lastName: 'Ødegård' })).toBe('updated');
+    expect(await source.writeProfile({ connectUserId: id, email: 'kari.ny@example.no', firstName: 'Kari', lastName: 'Ødegård' })).toBe('unchanged');
+    // A change of case alone is written, whatever the database's collation.
+    expect(await source.writeProfile({ connectUserId: id, email: 'Kari.Ny@example.no' })).toBe('updated');
+    // A field the policy does not take stays NULL in a new row.
+    const other = '6f9619ff-8b86-d011-b42d-00c04fc964ff';
+    expect(await source.writeProfile({ connectUserId: other, email: 'ola@example.no' })).toBe('updated');
+    const rows = await admin.request().query('SELECT Email, FirstName, LastName FROM ud_bridge.ConnectProfiles ORDER BY Email');
+    expect(rows.recordset).toEqual([
+      { Email: 'Kari.Ny@example.no', FirstName: 'Kari', LastName: 'Ødegård' },
+      { Email: 'ola@example.no', FirstName: null, LastName: null },
+    ]);
   });
 
   it('names a missing view', async () => {

@@ -13,15 +13,12 @@ import type { SimOptions } from '../../src/sim/types.js';
 import type { RunRequest } from '../../src/domain/run.js';
 import type { SyncResult } from '../../src/app/sync.js';
 import { targetKey } from '../../src/domain/plan.js';
+import { defaultContract } from '../../src/connect/contract.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
 /** Operations that change something in Connect (the token endpoint is not one). */
-export const WRITE_OPERATIONS = [
-  'addTenant', 'updateTenant', 'addTenantApplication', 'deleteTenantApplication', 'suspendTenantApplication',
-  'resumeTenantApplication', 'addUser', 'unlinkUserApplication', 'setUserExternalId', 'setUserTenantRoles',
-  'setEmailChangeAllowed', 'setTwoStepEnforced',
-] as const;
+export const WRITE_OPERATIONS: readonly string[] = defaultContract().operations.filter((o) => o.method !== 'GET').map((o) => o.id);
 
 export type SampleDirectory = {
   companies: { key: string; name: string; organizationNumber: string; countryCode: string; active: boolean; programs: string[] }[];
@@ -63,7 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   config.connect = {
     ...config.connect,
     mode: 'remote',
-    apiBaseUrl: `${sim.url}/v1.0`,
+    apiBaseUrl: sim.url,
     tokenUrl: `${sim.url}/connect/token`,
     retry: { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 50 },
   };

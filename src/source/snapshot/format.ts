@@ -4,16 +4,13 @@
  * rest of the file is kept; cross-row rules (unique keys, references) live in validate.ts.
  */
 import { z } from 'zod';
+import { CONTROL, LONE_SURROGATE } from '../../domain/text.js';
 
 export const SNAPSHOT_FORMAT = 'ud-bridge.snapshot/v1';
 
 /** VUD's own column limit for names and keys. */
 export const MAX_TEXT = 255;
 
-// C0 controls, DEL and C1 controls: they break CSV exports and log lines, and Connect refuses them.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// Half of a surrogate pair is not text: SQL Server's nvarchar can hold one, Connect would store it.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function text(field: string, max = MAX_TEXT) {
   return z

@@ -5,6 +5,7 @@
  * column is named.
  */
 import { z } from 'zod';
+import { textProblem } from '../../domain/text.js';
 
 export const ENTITY_NAMES = [
   'companies',
@@ -136,6 +137,13 @@ export const COLUMN_CONTRACT: Readonly<Record<EntityName, EntityContract>> = {
 /** A validated row: column name → string/boolean, absent when NULL was allowed and found. */
 export type ValidRow = Readonly<Record<string, string | boolean | undefined>>;
 
+/** The snapshot source's rule for text, so both sources accept and refuse the same rows. */
+function asText(value: string, ctx: z.RefinementCtx): void {
+  const problem = textProblem(value);
+  if (problem === 'control') ctx.addIssue({ code: 'custom', message: 'expected text without control characters' });
+  if (problem === 'surrogate') ctx.addIssue({ code: 'custom', message: 'expected text, found a broken character (half of a UTF-16 surrogate pair)' });
+}
+
 function columnSchema(col: ColumnSpec): z.ZodType<string | boolean | undefined> {
   let base: z.ZodType<string | boolean>;
   switch (col.kind) {
@@ -143,13 +151,13 @@ function columnSchema(col: ColumnSpec): z.ZodType<string | boolean | undefined> 
       base = z
         .union([z.string(), z.number().int(), z.bigint()], { error: 'expected a key (int, bigint, nvarchar or uniqueidentifier)' })
         .transform((v) => String(v).trim())
-        .pipe(z.string().min(1, 'expected a non-empty key').max(col.maxLength ?? 100, `expected at most ${col.maxLength ?? 100} characters`));
+        .pipe(z.string().min(1, 'expected a non-empty key').max(col.maxLength ?? 100, `expected at most ${col.maxLength ?? 100} characters`).superRefine(asText));
       break;
     case 'text': {
       let s = z.string({ error: 'expected text (nvarchar)' }).trim().min(1, 'expected a non-empty value');
       if (col.maxLength !== undefined) s = s.max(col.maxLength, `expected at most ${col.maxLength} characters`);
       if (col.pattern) s = s.regex(col.pattern.re, `expected ${col.pattern.expected}`);
-      base = s;
+      base = s.superRefine(asText);
       break;
     }
     case 'bit':

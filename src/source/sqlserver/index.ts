@@ -3,7 +3,7 @@
  * profiles back. One pool per source instance, opened on first use and closed by `close()`.
  */
 import sql from 'mssql';
-import type { DirectorySnapshot, DirectorySource, DirectoryWriteback, LinkRecord, ProfileRecord } from '../../domain/snapshot.js';
+import type { DirectorySnapshot, DirectorySource, DirectoryWriteback, LinkRecord, ProfileRecord, ProfileWriteOutcome } from '../../domain/snapshot.js';
 import type { SqlServerSourceConfig } from './config.js';
 import { type RetryHooks, describeTarget, poolConfig, toSourceError, withReconnect } from './connection.js';
 import { readSnapshot } from './reader.js';
@@ -79,12 +79,13 @@ export function createSqlServerSource(config: SqlServerSourceConfig, deps: SqlSe
       const affected = await retrying(LINKS_TABLE, (p) => mergeLinks(p, links, config.writeback.batchSize));
       deps.logger?.debug('sqlserver links written', { target, links: links.length, affected });
     },
-    async writeProfile(profile: ProfileRecord): Promise<void> {
+    async writeProfile(profile: ProfileRecord): Promise<ProfileWriteOutcome> {
       if (!config.writeback.profiles) {
         deps.logger?.debug('sqlserver profile writeback off by policy', { target });
-        return;
+        return 'disabled';
       }
-      await retrying(PROFILES_TABLE, (p) => mergeProfile(p, profile));
+      const affected = await retrying(PROFILES_TABLE, (p) => mergeProfile(p, profile));
+      return affected > 0 ? 'updated' : 'unchanged';
     },
     async close(): Promise<void> {
       const current = pool;

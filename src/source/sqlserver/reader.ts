@@ -6,6 +6,7 @@
  */
 import type sql from 'mssql';
 import type { DirectorySnapshot, RoleAssignment, RoleScope, SourceIssue, UnreadableRow, UserEntitlement } from '../../domain/snapshot.js';
+import { printable } from '../../domain/text.js';
 import { SourceError } from '../../errors.js';
 import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityContract, type EntityName, type ValidRow, readColumn, rowSchema } from './columns.js';
 import type { SqlServerSourceConfig } from './config.js';
@@ -36,8 +37,9 @@ export function entitySources(config: SqlServerSourceConfig): EntitySource[] {
   });
 }
 
+/** The row's key columns as read, for the issue; escaped, since a bad key may hold a line break. */
 function issueKey(contract: EntityContract, raw: Record<string, unknown>): string {
-  return contract.keyColumns.map((k) => (raw[k] === null || raw[k] === undefined ? '?' : String(raw[k]))).join('/');
+  return contract.keyColumns.map((k) => (raw[k] === null || raw[k] === undefined ? '?' : printable(String(raw[k])))).join('/');
 }
 
 /** What a row that failed validation may have been about: the planner takes no "no" from it. */

@@ -176,7 +176,8 @@ GO
 -- WHAT ud-bridge WRITES
 -- ConnectLinks: one row per linked company (tenant id) or user (Connect user id), by VUD key.
 -- ConnectProfiles: Connect-owned email and names by Connect user id (only when
--- writeback.profiles is on); join it to ConnectLinks (Entity = 'user') to reach the VUD user.
+-- writeback.profiles is on), fed by USERACCOUNT_MODIFIED webhooks and by full runs; join it to
+-- ConnectLinks (Entity = 'user') to reach the VUD user.
 -- =================================================================================================
 IF OBJECT_ID(N'ud_bridge.ConnectLinks', N'U') IS NULL
 CREATE TABLE ud_bridge.ConnectLinks (
@@ -190,11 +191,20 @@ GO
 IF OBJECT_ID(N'ud_bridge.ConnectProfiles', N'U') IS NULL
 CREATE TABLE ud_bridge.ConnectProfiles (
   ConnectUserId uniqueidentifier NOT NULL CONSTRAINT PK_ConnectProfiles PRIMARY KEY,
-  Email         nvarchar(320)    NOT NULL,
-  FirstName     nvarchar(100)    NOT NULL,
-  LastName      nvarchar(100)    NOT NULL,
+  -- NULL: a field that policy.profileFields does not take from Connect.
+  Email         nvarchar(320)    NULL,
+  FirstName     nvarchar(100)    NULL,
+  LastName      nvarchar(100)    NULL,
   UpdatedAt     datetime2(3)     NOT NULL CONSTRAINT DF_ConnectProfiles_UpdatedAt DEFAULT (SYSUTCDATETIME())
 );
+GO
+-- Earlier versions created these columns NOT NULL; running this file again relaxes them in place.
+IF COLUMNPROPERTY(OBJECT_ID(N'ud_bridge.ConnectProfiles'), N'Email', 'AllowsNull') = 0
+  ALTER TABLE ud_bridge.ConnectProfiles ALTER COLUMN Email nvarchar(320) NULL;
+IF COLUMNPROPERTY(OBJECT_ID(N'ud_bridge.ConnectProfiles'), N'FirstName', 'AllowsNull') = 0
+  ALTER TABLE ud_bridge.ConnectProfiles ALTER COLUMN FirstName nvarchar(100) NULL;
+IF COLUMNPROPERTY(OBJECT_ID(N'ud_bridge.ConnectProfiles'), N'LastName', 'AllowsNull') = 0
+  ALTER TABLE ud_bridge.ConnectProfiles ALTER COLUMN LastName nvarchar(100) NULL;
 GO
 
 -- A least-privilege login for ud-bridge (run once, with your own password):

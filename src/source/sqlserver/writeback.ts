@@ -36,15 +36,32 @@ export function linksMergeStatement(count: number): string {
   ].join('\n');
 }
 
-export const PROFILE_MERGE = [
-  `MERGE ${PROFILES_TABLE} WITH (HOLDLOCK) AS t`,
-  'USING (VALUES (@connectUserId, @email, @firstName, @lastName)) AS s (ConnectUserId, Email, FirstName, LastName)',
-  'ON t.ConnectUserId = s.ConnectUserId',
-  'WHEN MATCHED AND (t.Email <> s.Email OR t.FirstName <> s.FirstName OR t.LastName <> s.LastName)',
-  '  THEN UPDATE SET Email = s.Email, FirstName = s.FirstName, LastName = s.LastName, UpdatedAt = SYSUTCDATETIME()',
-  'WHEN NOT MATCHED THEN INSERT (ConnectUserId, Email, FirstName, LastName, UpdatedAt)',
-  '  VALUES (s.ConnectUserId, s.Email, s.FirstName, s.LastName, SYSUTCDATETIME());',
-].join('\n');
+const PROFILE_COLUMNS = {
+  email: { column: 'Email', max: 320 },
+  firstName: { column: 'FirstName', max: 100 },
+  lastName: { column: 'LastName', max: 100 },
+} as const;
+type ProfileField = keyof typeof PROFILE_COLUMNS;
+const PROFILE_FIELDS = Object.keys(PROFILE_COLUMNS) as ProfileField[];
+
+/**
+ * One MERGE for one profile, over the fields given (the others are left as they are, NULL in a new
+ * row). Compared in a binary collation: the database's is usually case-insensitive, and an email
+ * whose case changed in Connect has still changed. Writing the same values again affects no row.
+ */
+export function profileMergeStatement(fields: readonly ProfileField[]): string {
+  const cols = fields.map((f) => PROFILE_COLUMNS[f].column);
+  const differs = cols.map((c) => `t.${c} IS NULL OR t.${c} COLLATE Latin1_General_100_BIN2 <> s.${c} COLLATE Latin1_General_100_BIN2`).join(' OR ');
+  return [
+    `MERGE ${PROFILES_TABLE} WITH (HOLDLOCK) AS t`,
+    `USING (VALUES (@connectUserId, ${fields.map((f) => `@${f}`).join(', ')})) AS s (ConnectUserId, ${cols.join(', ')})`,
+    'ON t.ConnectUserId = s.ConnectUserId',
+    `WHEN MATCHED AND (${differs})`,
+    `  THEN UPDATE SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}, UpdatedAt = SYSUTCDATETIME()`,
+    `WHEN NOT MATCHED THEN INSERT (ConnectUserId, ${cols.join(', ')}, UpdatedAt)`,
+    `  VALUES (s.ConnectUserId, ${cols.map((c) => `s.${c}`).join(', ')}, SYSUTCDATETIME());`,
+  ].join('\n');
+}
 
 /** Writes links in batches; returns the rows SQL Server reports as inserted or updated. */
 export async function mergeLinks(pool: sql.ConnectionPool, links: readonly LinkRecord[], batchSize: number): Promise<number> {
@@ -64,19 +81,19 @@ export async function mergeLinks(pool: sql.ConnectionPool, links: readonly LinkR
   return affected;
 }
 
+/** Returns the rows SQL Server reports as inserted or updated: 0 when it already held these values. */
 export async function mergeProfile(pool: sql.ConnectionPool, profile: ProfileRecord): Promise<number> {
   const at = `profile ${profile.connectUserId}`;
   if (!UUID.test(profile.connectUserId)) throw badInput('profile', 'connectUserId', 'must be a Connect user id (uuid)', profile.connectUserId);
-  for (const [field, max] of [['email', 320], ['firstName', 100], ['lastName', 100]] as const) {
+  const fields = PROFILE_FIELDS.filter((f) => profile[f] !== undefined);
+  for (const field of fields) {
     const v = profile[field];
+    const max = PROFILE_COLUMNS[field].max;
     if (typeof v !== 'string' || v.length > max) throw badInput(at, field, `must be text of at most ${max} characters`, v);
   }
-  const result = await pool
-    .request()
-    .input('connectUserId', sql.UniqueIdentifier, profile.connectUserId)
-    .input('email', sql.NVarChar(320), profile.email)
-    .input('firstName', sql.NVarChar(100), profile.firstName)
-    .input('lastName', sql.NVarChar(100), profile.lastName)
-    .query(PROFILE_MERGE);
+  if (fields.length === 0) return 0;
+  const request = pool.request().input('connectUserId', sql.UniqueIdentifier, profile.connectUserId);
+  for (const field of fields) request.input(field, sql.NVarChar(PROFILE_COLUMNS[field].max), profile[field]);
+  const result = await request.query(profileMergeStatement(fields));
   return result.rowsAffected.reduce((a, b) => a + b, 0);
 }

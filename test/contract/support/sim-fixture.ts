@@ -3,7 +3,7 @@
  * depend on config/sim-seed.json) and Connect clients pointed at it with short test delays.
  */
 import { startSimulator, type SimSeed, type SimulatorHandle } from '../../../src/sim/index.js';
-import { CONNECT_SCOPES, createConnectClient, type ConnectClient, type ConnectClientOptions } from '../../../src/connect/client.js';
+import { ALL_CONNECT_SCOPES, createConnectClient, type ConnectClient, type ConnectClientOptions } from '../../../src/connect/client.js';
 
 export const OUR_CLIENT = 'ud-bridge';
 export const OTHER_CLIENT = 'other-app';
@@ -44,17 +44,17 @@ export const SEED: SimSeed = {
   tenants: [
     {
       id: CUSTOMER_TENANT, organization_name: 'Fjord Kunde AS', organization_number: '923609016', country_code: 'NO',
-      external_id: 'customer-1', owner_client_id: OUR_CLIENT, applications: [{ application_id: BUSINESS }],
+      external_id: 'customer-1', application_id: OUR_CLIENT, applications: [{ application_id: BUSINESS }],
       domains: [{ name: 'fjord.example', verified: true }, { name: 'unverified.example', verified: false }],
     },
     {
       id: COMPANY_TENANT, organization_name: 'Fjord Drift AS', organization_number: '914778271', country_code: 'NO',
-      external_id: 'company-1', parent_tenant_id: CUSTOMER_TENANT, owner_client_id: OUR_CLIENT,
+      external_id: 'company-1', parent_id: CUSTOMER_TENANT, application_id: OUR_CLIENT,
       applications: [{ application_id: DOCUMENT_CENTER }],
     },
     {
       id: OTHER_TENANT, organization_name: 'Someone Else AB', organization_number: '556000-0001', country_code: 'SE',
-      external_id: 'company-1', owner_client_id: OTHER_CLIENT, applications: [{ application_id: BUSINESS }],
+      external_id: 'company-1', application_id: OTHER_CLIENT, applications: [{ application_id: BUSINESS }],
     },
   ],
   users: [
@@ -83,11 +83,11 @@ export async function startSim(options: SimOptions = {}): Promise<SimulatorHandl
 export function clientFor(sim: SimulatorHandle, overrides: Partial<ConnectClientOptions> = {}): ConnectClient {
   const clientId = overrides.clientId ?? OUR_CLIENT;
   return createConnectClient({
-    apiBaseUrl: `${sim.url}/v1.0`,
+    apiBaseUrl: sim.url,
     tokenUrl: `${sim.url}/connect/token`,
     clientId,
     clientSecret: SECRETS[clientId] ?? 'unknown',
-    scopes: CONNECT_SCOPES,
+    scopes: ALL_CONNECT_SCOPES,
     timeoutMs: 5_000,
     retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     maxRetryAfterMs: 200,
