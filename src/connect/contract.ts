@@ -151,16 +151,26 @@ export function loadContract(path: string = contractPath()): Contract {
   const commonCodes: Record<number, string[]> = {};
   for (const [k, v] of Object.entries(common)) if (/^\d{3}$/.test(k) && Array.isArray(v)) commonCodes[Number(k)] = v as string[];
 
-  const loose = newAjv();
-  const strict = newAjv();
-  loose.addSchema(document, 'connect');
-  strict.addSchema(strictCopy(document) as Json, 'connect');
+  // The validators are built on the first check, not here: every command loads the contract for
+  // its scopes, and a run that sends nothing (a no-change delta run) need not pay a third of a
+  // second for ajv to compile the document.
+  let ajvs: { loose: Ajv2020; strict: Ajv2020 } | undefined;
+  const validators = () => {
+    if (!ajvs) {
+      const loose = newAjv();
+      const strict = newAjv();
+      loose.addSchema(document, 'connect');
+      strict.addSchema(strictCopy(document) as Json, 'connect');
+      ajvs = { loose, strict };
+    }
+    return ajvs;
+  };
   const compiled = new Map<string, ValidateFunction>();
   const validator = (ptr: string, isStrict: boolean): ValidateFunction => {
     const key = `${isStrict ? 's' : 'l'}${ptr}`;
     let v = compiled.get(key);
     if (!v) {
-      const ajv = isStrict ? strict : loose;
+      const ajv = isStrict ? validators().strict : validators().loose;
       v = ajv.getSchema(`connect#${ptr}`);
       if (!v) throw new Error(`contract: no schema at ${ptr}`);
       compiled.set(key, v);
@@ -280,7 +290,7 @@ export function loadContract(path: string = contractPath()): Contract {
         }
         const key = `${id}:${p.in}:${p.name}`;
         let v = paramValidators.get(key);
-        if (!v) paramValidators.set(key, (v = loose.compile(p.schema)));
+        if (!v) paramValidators.set(key, (v = validators().loose.compile(p.schema)));
         if (!v(coerce(raw as string, p.schema))) out.push(...violations(v.errors, `${p.in}.${p.name}`).map((x) => ({ ...x, problem: `${x.problem} (got ${JSON.stringify(raw)})` })));
       }
       const ptrs = pointers.get(id)!;
