@@ -53,7 +53,7 @@ describe('service install --systemd', () => {
     expect(d.get('TimeoutStopSec')).toEqual(['45']);
     expect(d.get('ReadWritePaths')).toEqual(['/etc/ud-bridge/data /etc/ud-bridge/logs']);
     // A heap limit under 2 GB, so V8 collects at about twice the live heap (README, Performance).
-    expect(d.get('Environment')).toContain('NODE_OPTIONS=--max-old-space-size=1900');
+    expect(d.get('Environment')).toContain('NODE_OPTIONS=--max-old-space-size=1536');
     for (const [key, value] of [
       ['NoNewPrivileges', 'yes'],
       ['ProtectSystem', 'strict'],
@@ -131,7 +131,7 @@ describe('service install --windows', () => {
     expect(xml).toContain('<resetfailure>1 hour</resetfailure>');
     expect(xml).toContain('<stopparentprocessfirst>true</stopparentprocessfirst>');
     expect(xml).toContain('<stoptimeout>45 sec</stoptimeout>');
-    expect(xml).toContain('<env name="NODE_OPTIONS" value="--max-old-space-size=1900"/>');
+    expect(xml).toContain('<env name="NODE_OPTIONS" value="--max-old-space-size=1536"/>');
     expect(xml).toContain('<log mode="roll-by-size">');
     expect(xml).toContain('<username>NT AUTHORITY\\LocalService</username>');
     expect(xml).toContain('<logpath>C:\\R&amp;D\\logs\\service</logpath>');
@@ -177,7 +177,7 @@ describe('service install --windows', () => {
     }
     const result = await serviceCommand('install', {}, winDeps({ loadNodeWindows: async () => FakeService as unknown as NodeWindowsServiceCtor }));
     expect(seen.calls).toEqual(['install', 'start']);
-    expect(seen.options).toMatchObject({ name: 'ud-bridge', script: 'C:\\ud-bridge\\dist\\main.js', stopparentfirst: true, maxRestarts: 3, nodeOptions: ['--max-old-space-size=1900'] });
+    expect(seen.options).toMatchObject({ name: 'ud-bridge', script: 'C:\\ud-bridge\\dist\\main.js', stopparentfirst: true, maxRestarts: 3, nodeOptions: ['--max-old-space-size=1536'] });
     expect(result.human).toContain('installed and started');
   });
 });

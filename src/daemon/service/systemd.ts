@@ -33,7 +33,7 @@ function requireAbsolute(name: string, p: string): string {
 }
 
 /** Node options of the service: see the unit's comment and README, Performance. */
-export const SERVICE_NODE_OPTIONS = '--max-old-space-size=1900';
+export const SERVICE_NODE_OPTIONS = '--max-old-space-size=1536';
 
 /** systemd splits ExecStart on spaces; quote what has them. */
 function arg(p: string): string {
@@ -66,9 +66,9 @@ Group=${group}
 WorkingDirectory=${arg(workdir)}
 ExecStart=${arg(node)} ${arg(main)} daemon --config ${arg(config)}
 Environment=NODE_ENV=production
-# A heap limit under 2 GB makes V8 collect at about twice the live heap instead of four times:
-# a first sync of 100k users then peaks near 1 GB instead of 1.9 (README, Performance). Raise it
-# for a directory of more than about 400k users.
+# A heap limit under 2 GB makes V8 collect at under twice the live heap instead of four times:
+# a first sync of 100k users then peaks under 1 GB instead of 1.9 (README, Performance). Raise it
+# for a directory of more than about 300k users.
 Environment=NODE_OPTIONS=${SERVICE_NODE_OPTIONS}
 # Secrets (client secret, SQL password, daemon token) as KEY=value lines, readable by root only.
 EnvironmentFile=-/etc/ud-bridge/env

@@ -64,7 +64,7 @@ export function winswXml(options: WinswOptions): string {
   <startmode>Automatic</startmode>
   <delayedAutoStart>true</delayedAutoStart>
   <env name="NODE_ENV" value="production"/>
-  <!-- A heap limit under 2 GB: V8 collects at about twice the live heap, not four times (README, Performance). -->
+  <!-- A heap limit under 2 GB: V8 collects at under twice the live heap, not four times (README, Performance). -->
   <env name="NODE_OPTIONS" value="${SERVICE_NODE_OPTIONS}"/>
   <onfailure action="restart" delay="10 sec"/>
   <onfailure action="restart" delay="10 sec"/>
