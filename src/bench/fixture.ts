@@ -71,13 +71,17 @@ source:
   path: directory.json
 connect:
   mode: remote
-  apiBaseUrl: ${o.connectUrl}/v1.0
+  apiBaseUrl: ${o.connectUrl}
   tokenUrl: ${o.connectUrl}/connect/token
   clientId: ud-bridge
   clientSecret: local-dev-secret
   parentTenantExternalId: customer
+  businessUnitName: Visma Norway
 ${concurrency}${o.connectExtra ?? ''}programs:
 ${programs}
+userDefaults:
+  countryCode: "NO"
+  preferredLanguage: nb
 scope:
   companies:
     exclude: ${JSON.stringify(BENCH_MAPPING.scope.companies.exclude)}

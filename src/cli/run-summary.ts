@@ -46,11 +46,14 @@ export function toJson(r: SummaryInput) {
   };
 }
 
-/** `title (N):` then at most LIST_LIMIT lines, then "… and N more". */
-function bounded(lines: string[], title: string, items: readonly string[], more: string): void {
+/**
+ * `title (N):` then at most LIST_LIMIT lines, then "… and N more". Only the lines shown are
+ * formatted: a first sync of 100k users has 600k ops, and a line for each cost a second and 150 MB.
+ */
+function bounded<T>(lines: string[], title: string, items: readonly T[], format: (item: T) => string, more: string): void {
   if (items.length === 0) return;
   lines.push(`  ${title} (${items.length}):`);
-  for (const item of items.slice(0, LIST_LIMIT)) lines.push(`    ${item}`);
+  for (const item of items.slice(0, LIST_LIMIT)) lines.push(`    ${format(item)}`);
   if (items.length > LIST_LIMIT) lines.push(`    … and ${items.length - LIST_LIMIT} more (${more})`);
 }
 
@@ -87,8 +90,8 @@ export function toHuman(r: SummaryInput, command: RunCommand = { name: 'sync' })
   if (nothingToDo) lines.push(command.name === 'sync' ? '  no changes: Connect already matches the directory' : '  nothing applied: none of the chosen ops is still wanted (see op.skipped in the journal)');
 
   if (summary.dryRun) {
-    bounded(lines, 'would apply', planned.map((op) => `${op.kind} ${entityOf(op).key}: ${op.reason}`), 'the whole plan: `sync --dry-run --json`');
-    bounded(lines, 'would hold for approval', held.map((h) => `${h.op.id}: ${h.op.reason}`), 'the whole plan: `sync --dry-run --json`');
+    bounded(lines, 'would apply', planned, (op) => `${op.kind} ${entityOf(op).key}: ${op.reason}`, 'the whole plan: `sync --dry-run --json`');
+    bounded(lines, 'would hold for approval', held, (h) => `${h.op.id}: ${h.op.reason}`, 'the whole plan: `sync --dry-run --json`');
   } else if (r.plan) {
     const kinds = Object.entries(summary.counts);
     if (kinds.length) {
@@ -100,7 +103,7 @@ export function toHuman(r: SummaryInput, command: RunCommand = { name: 'sync' })
     }
     const applied = r.results.filter((x) => x.outcome === 'created' || x.outcome === 'updated' || x.outcome === 'unchanged');
     const list = (kind: string, title: string, fmt: (op: Op, outcome: string) => string) =>
-      bounded(lines, title, applied.filter((x) => x.op.kind === kind).map((x) => fmt(x.op, x.outcome)), inJournal);
+      bounded(lines, title, applied.filter((x) => x.op.kind === kind), (x) => fmt(x.op, x.outcome), inJournal);
     const after = (op: Op) => (op.after ?? {}) as Record<string, unknown>;
     list('tenant.create', 'tenants created', (op) => `${entityOf(op).key} ${String(after(op).name)}`);
     list('tenant.link', 'tenants linked', (op) => `${entityOf(op).key} → ${String(after(op).tenantId)} (${String(after(op).match)} match)`);
@@ -109,16 +112,16 @@ export function toHuman(r: SummaryInput, command: RunCommand = { name: 'sync' })
     list('user.app.unlink', 'accounts unlinked', (op) => `${entityOf(op).key}: ${op.reason}`);
     const failures = r.results.filter((x) => x.outcome === 'failed');
     if (failures.length === 0) lines.push('  failures: none');
-    bounded(lines, 'failures', failures.map((f) => `${f.op.id}: ${f.error?.message ?? ''}`), inJournal);
+    bounded(lines, 'failures', failures, (f) => `${f.op.id}: ${f.error?.message ?? ''}`, inJournal);
     const notTried = r.results.filter((x) => x.outcome === 'skipped');
-    bounded(lines, 'not attempted', notTried.map((x) => `${x.op.id}: ${x.skippedBecause ?? x.error?.message ?? ''}`), inJournal);
+    bounded(lines, 'not attempted', notTried, (x) => `${x.op.id}: ${x.skippedBecause ?? x.error?.message ?? ''}`, inJournal);
     if (held.length) {
-      bounded(lines, 'held by the safety gate', held.map((h) => `${h.op.id}: ${h.op.reason}`), inJournal);
+      bounded(lines, 'held by the safety gate', held, (h) => `${h.op.id}: ${h.op.reason}`, inJournal);
       lines.push(`  review, then \`ud-bridge approve ${summary.runId}\` (or approve it on the daemon's status page)`);
     }
   }
-  bounded(lines, 'not synced (see the journal)', (r.plan?.problems ?? []).map((p) => `${p.entity.type}:${p.entity.key} ${p.field}: ${p.message}`), inJournal);
-  bounded(lines, 'left out of Connect', r.skipped.map((s) => `${s.entity.type}:${s.entity.key}: ${s.reason}`), '`ud-bridge explain user:KEY` says why for one');
+  bounded(lines, 'not synced (see the journal)', r.plan?.problems ?? [], (p) => `${p.entity.type}:${p.entity.key} ${p.field}: ${p.message}`, inJournal);
+  bounded(lines, 'left out of Connect', r.skipped, (s) => `${s.entity.type}:${s.entity.key}: ${s.reason}`, '`ud-bridge explain user:KEY` says why for one');
   if (r.journalPath) lines.push(`  journal: ${r.journalPath}`);
   return lines.join('\n');
 }
