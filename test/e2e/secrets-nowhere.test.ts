@@ -83,6 +83,7 @@ function writeConfig(edit: (c: Record<string, any>) => void = () => {}): string 
       apiBaseUrl: connect.url,
       tokenUrl: `${connect.url}/connect/token`,
       parentTenantExternalId: 'customer',
+      businessUnitName: 'Visma Norway',
       retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
     },
     programs: {
@@ -168,7 +169,7 @@ beforeAll(async () => {
 
   // 2. Tokens are fine; Add user answers with the request (the bearer token in it) echoed.
   connect.mode.token = 'ok';
-  connect.mode.echo = ['POST /users'];
+  connect.mode.echo = ['POST /v1.0/users'];
   for (const args of [['sync'], ['sync', '--json'], ['sync', '--dry-run', '--plan-out', join(dir, 'plan.json')], ['status'], ['status', '--json'], ['journal'], ['journal', '--json']]) await cli(args);
   await daemonAnswers();
 
@@ -188,6 +189,7 @@ afterAll(async () => {
 
 describe('marker secrets after hostile answers echoed them', () => {
   it('the hostile servers did echo: the errors reached every output, redacted', () => {
+    if (process.env.UDB_DEBUG) for (const o of outputs) console.log(`== ${o.where}\n${o.text.slice(0, 1500)}`);
     const all = outputs.map((o) => o.text).join('\n');
     expect(all).toMatch(/invalid_client/);
     expect(all).toMatch(/ERROR_VALIDATION/);
