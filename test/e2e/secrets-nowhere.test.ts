@@ -189,7 +189,6 @@ afterAll(async () => {
 
 describe('marker secrets after hostile answers echoed them', () => {
   it('the hostile servers did echo: the errors reached every output, redacted', () => {
-    if (process.env.UDB_DEBUG) for (const o of outputs) console.log(`== ${o.where}\n${o.text.slice(0, 1500)}`);
     const all = outputs.map((o) => o.text).join('\n');
     expect(all).toMatch(/invalid_client/);
     expect(all).toMatch(/ERROR_VALIDATION/);
