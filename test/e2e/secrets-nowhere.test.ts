@@ -83,6 +83,7 @@ function writeConfig(edit: (c: Record<string, any>) => void = () => {}): string 
       apiBaseUrl: connect.url,
       tokenUrl: `${connect.url}/connect/token`,
       parentTenantExternalId: 'customer',
+      businessUnitName: 'Visma Norway',
       retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
     },
     programs: {
@@ -168,7 +169,7 @@ beforeAll(async () => {
 
   // 2. Tokens are fine; Add user answers with the request (the bearer token in it) echoed.
   connect.mode.token = 'ok';
-  connect.mode.echo = ['POST /users'];
+  connect.mode.echo = ['POST /v1.0/users'];
   for (const args of [['sync'], ['sync', '--json'], ['sync', '--dry-run', '--plan-out', join(dir, 'plan.json')], ['status'], ['status', '--json'], ['journal'], ['journal', '--json']]) await cli(args);
   await daemonAnswers();
 
