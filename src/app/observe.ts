@@ -96,7 +96,9 @@ export async function readConnect(desired: DesiredState, mirror: Mirror, connect
       applications[tenantId] = await connect.listTenantApplications({ tenantId, inherited: false });
     });
   }
-  const linkedUsers = full ? await connect.listLinkedUsers() : null;
+  // The list of linked accounts is read page after page; the anchor lookups go on meanwhile.
+  const linkedUsersRead = full ? connect.listLinkedUsers() : Promise.resolve(null);
+  linkedUsersRead.catch(() => {}); // awaited below; a failure must not also be an unhandled rejection meanwhile
 
   // The anchor of every user the mirror does not link (all of them on a full run).
   const mirrored = new Map(mirror.accounts.map((a) => [a.userKey, a]));
@@ -108,6 +110,7 @@ export async function readConnect(desired: DesiredState, mirror: Mirror, connect
     anchors[key] = await connect.findUsersByExternalId({ applicationId: connect.clientId, externalId: key });
   });
 
+  const linkedUsers = await linkedUsersRead;
   // Roles: one bulk read per account and application, for linked accounts and newly found ones.
   const linkedIds = new Set((linkedUsers ?? []).map((u) => u.id));
   const accountIds = new Set<string>();
@@ -231,12 +234,19 @@ export function toObserved(
 
   const linkedUsers = snapshot.linkedUsers === null ? null : new Map(snapshot.linkedUsers.map((u) => [u.id, u]));
   const anchorConflicts: AnchorConflict[] = [];
-  const flagsOf = (userId: string): ConnectUser | undefined =>
-    snapshot.users[userId] ?? Object.values(snapshot.anchors).flat().find((u) => u.id === userId);
+  // Accounts by id among those the anchor lookups returned, made once: a search of every anchor
+  // for each account made a full run of 20k users quadratic (minutes of CPU).
+  let anchoredById: Map<string, ConnectUser> | undefined;
+  const flagsOf = (userId: string): ConnectUser | undefined => {
+    if (snapshot.users[userId]) return snapshot.users[userId];
+    anchoredById ??= new Map(Object.values(snapshot.anchors).flat().map((u) => [u.id, u]));
+    return anchoredById.get(userId);
+  };
   const flags = (u: ConnectUser | undefined) => ({
     twoStepEnforced: options.ownsTwoStep ? (u?.twoStepEnforced ?? null) : null,
     emailChangeAllowed: options.ownsEmailChangeAllowed ? (u?.emailChangeAllowed ?? null) : null,
   });
+  const owned = options.ownsTwoStep || options.ownsEmailChangeAllowed;
 
   const accounts: ObservedAccount[] = mirror.accounts.map((a) => {
     const carriers = snapshot.anchors[a.userKey];
@@ -254,7 +264,7 @@ export function toObserved(
       userId: a.userId,
       linked: true,
       externalIdSet: carriers?.some((c) => c.id === a.userId) ?? a.externalIdSet,
-      ...flags(flagsOf(a.userId)),
+      ...flags(owned ? flagsOf(a.userId) : undefined),
       grants: grantsOf(snapshot, a.userId, companyOf),
       profile: { email: listed.email, firstName: listed.firstName ?? '', lastName: listed.lastName ?? '' },
     };

@@ -135,9 +135,7 @@ export function getUsersByApplicationIdAndExternalId(ctx: OpContext): SimReply {
   const applicationId = String(ctx.query.application_id);
   const externalId = String(ctx.query.external_id);
   if (!isApplication(store, applicationId)) throw badRequest('ERROR_INVALID_APPLICATIONID', `application_id: no application ${applicationId}`);
-  // Matches first, then the (few) found in order: sorting every linked account on each lookup made
-  // a full run's anchor lookups quadratic (20k users: 20k sorts of 20k accounts).
-  const carriers = sortedBySeq([...store.userIdsLinkedTo(applicationId)].map((id) => store.users.get(id)!).filter((u) => u.applications.get(applicationId) === externalId));
+  const carriers = sortedBySeq(store.userIdsCarrying(applicationId, externalId).map((id) => store.users.get(id)!));
   return listReply(carriers.map(userJson));
 }
 
@@ -150,12 +148,12 @@ export function addRemoveExternalIdForApplication(ctx: OpContext): SimReply {
   if (!u.applications.has(applicationId)) throw conflict('ERROR_USER_UNLINKED_FROM_APPLICATION', `user ${u.id}: not linked to ${applicationId}`);
   const [op] = ctx.body as Array<{ op: 'add' | 'remove'; value?: string }>;
   if (op!.op === 'remove') {
-    u.applications.set(applicationId, null);
+    store.setExternalId(u, applicationId, null);
   } else {
     if (op!.value === undefined) throw badRequest('ERROR_INVALID_INPUT_DATA', 'value: required for add');
     // An account carries one external id per application; changing it is remove, then add.
     if (u.applications.get(applicationId) != null) throw conflict('ERROR_EXTERNAL_ID_ALREADY_ADDED', `user ${u.id}: already has an external id for ${applicationId}`);
-    u.applications.set(applicationId, op!.value);
+    store.setExternalId(u, applicationId, op!.value);
   }
   ctx.changed();
   return { status: 204 };
