@@ -1,8 +1,8 @@
 /**
  * A bench child: one sync through the composition root's App (as `ud-bridge sync` runs it, minus
  * the summary text), with an observer counting what went over the wire, optionally stopped after
- * a time budget (the run then finishes its in-flight ops and ends as interrupted). Writes one JSON
- * report to the path given by --report; the parent reads it.
+ * a time budget (then the report covers that window and the process stops mid-run). Writes one
+ * JSON report to the path given by --report; the parent reads it.
  *
  *   node dist/bench/child.js --config F --report F [--full] [--dry-run] [--stop-after-ms N]
  */
@@ -70,14 +70,32 @@ const app = await openApp({
   },
 });
 try {
-  const stop = new AbortController();
   const budget = values['stop-after-ms'] === undefined ? null : Number(values['stop-after-ms']);
-  const timer = budget === null ? null : setTimeout(() => stop.abort(), budget);
   const started = performance.now();
   syncStarted = started;
-  const { summary, results } = await app.sync({ mode: values.full ? 'full' : 'delta', trigger: 'manual', dryRun: values['dry-run'], yesDestructive: true, signal: stop.signal });
+  if (budget !== null) {
+    // A window of the run, not the run: report what went over the wire so far and stop the process
+    // (a run's Connect reads cannot be interrupted, and at concurrency 1 they alone take minutes).
+    setTimeout(() => {
+      const report: ChildReport = {
+        status: 'stopped',
+        mode: values.full ? 'full' : 'delta',
+        syncMs: performance.now() - started,
+        answered,
+        rateLimited,
+        wireMs: firstSentAt === null ? 0 : lastAnswerAt - firstSentAt,
+        ops: 0,
+        applied: 0,
+        failed: 0,
+        concurrency: { max: app.config.connect.concurrency, lowest: Math.min(lowest, app.config.connect.concurrency), final: app.connect.concurrency },
+        trajectory,
+      };
+      writeFileSync(values.report!, JSON.stringify(report));
+      process.exit(0);
+    }, budget);
+  }
+  const { summary, results } = await app.sync({ mode: values.full ? 'full' : 'delta', trigger: 'manual', dryRun: values['dry-run'], yesDestructive: true });
   const syncMs = performance.now() - started;
-  if (timer) clearTimeout(timer);
   const report: ChildReport = {
     status: summary.status,
     mode: summary.mode,
