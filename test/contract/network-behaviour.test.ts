@@ -33,12 +33,15 @@ const getTenants = (api: ConnectClient, n: number) => Promise.all(Array.from({ l
 describe('adaptive concurrency over HTTP', () => {
   it('the limit drops under 429s and climbs back to the configured concurrency once they stop', async () => {
     const changes: ConcurrencyChange[] = [];
+    // The controller's clock is real time plus a skip the test adds after each batch of the climb
+    // back, so every probe wait is over by the next batch however fast or slow this machine is:
+    // the climb is driven by answers, not by how many batches fit in a few milliseconds.
+    let skipMs = 0;
     const { sim: s, api } = await setup({
       concurrency: 8,
       maxRetryAfterMs: 50,
       maxRateLimitRetries: 50,
-      // A short probe wait after the 429s, so the climb back is quick here.
-      adaptive: { coolDownMs: 50, increaseAfter: 5, probeAfterMs: 20 },
+      adaptive: { coolDownMs: 50, increaseAfter: 5, probeAfterMs: 20, now: () => performance.now() + skipMs },
       observer: { onConcurrencyChange: (e) => changes.push(e) },
     });
     s.setRateLimit({ perSecond: 100, burst: 2 });
@@ -49,8 +52,11 @@ describe('adaptive concurrency over HTTP', () => {
     expect(api.concurrency).toBeLessThan(8);
 
     s.setRateLimit(null);
-    // 5 healthy answers per step, at most 7 steps back to 8; the batches keep the queue busy.
-    for (let i = 0; i < 10 && api.concurrency < 8; i++) await getTenants(api, 8);
+    // 5 healthy answers per step, at most 7 steps back to 8: 8 answers a batch make at least one.
+    for (let i = 0; i < 10 && api.concurrency < 8; i++) {
+      await getTenants(api, 8);
+      skipMs += 1_000;
+    }
     expect(api.concurrency).toBe(8);
     expect(changes.filter((c) => c.reason === 'recovered').length).toBeGreaterThanOrEqual(8 - lowest);
     process.stdout.write(`adaptive limit trajectory (429s, then none): 8 -> ${changes.map((c) => `${c.to}${c.reason === 'recovered' ? '' : `(${c.reason})`}`).join(' -> ')}; getTenant requests ${s.counters().byOperation.getTenantById}\n`);
