@@ -154,6 +154,8 @@ export async function runSync(syncDeps: SyncDeps, request: RunRequest): Promise<
       } catch {
         // Reported by the guard; the summary still reaches the caller and the journal.
       }
+      // The next run reads the mirror as one row again (a cache; a no-op when nothing changed it).
+      if (!failedSink) deps.store.refreshMirrorImage();
     }
     deps.journal.write({ type: 'run.finished', runId, level: status === 'failed' || status === 'partial' ? 'error' : status === 'succeeded' ? 'info' : 'warn', status, durationMs: summary.durationMs, counts: summary.counts, ...(error ? { error } : {}) });
     if (failedSink) log.error('run stopped: a sink could not be written', { code: failedSink.code, error: failedSink.message });

@@ -145,6 +145,8 @@ export function seedState(fixture: Fixture, snapshot: DirectorySnapshot, options
       counts: {},
       sourceCounts: { companies: snapshot.companies.length, users: snapshot.users.length, roleAssignments: snapshot.roleAssignments.length },
     });
+    // As the end of a run leaves it: the mirror's image written for the next run's read.
+    store.refreshMirrorImage();
   } finally {
     store.close();
   }

@@ -108,4 +108,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (email, user_key)
   );
   `,
+  // The mirror as one compact row (src/state/mirror-image.ts), a cache of the four mirror tables
+  // for the planner's read: any write to them drops it in the same transaction, and the store
+  // rebuilds it from them.
+  `
+  CREATE TABLE mirror_image (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+  CREATE TRIGGER mirror_image_drop_tenants_insert AFTER INSERT ON tenants BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_tenants_update AFTER UPDATE ON tenants BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_tenants_delete AFTER DELETE ON tenants BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_tenant_apps_insert AFTER INSERT ON tenant_apps BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_tenant_apps_update AFTER UPDATE ON tenant_apps BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_tenant_apps_delete AFTER DELETE ON tenant_apps BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_users_insert AFTER INSERT ON users BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_users_update AFTER UPDATE ON users BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_users_delete AFTER DELETE ON users BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_grants_insert AFTER INSERT ON grants BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_grants_update AFTER UPDATE ON grants BEGIN DELETE FROM mirror_image; END;
+  CREATE TRIGGER mirror_image_drop_grants_delete AFTER DELETE ON grants BEGIN DELETE FROM mirror_image; END;
+  `,
 ];

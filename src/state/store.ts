@@ -12,6 +12,7 @@ import type { HeldOp, Op } from '../domain/plan.js';
 import type { RunSummary } from '../domain/run.js';
 import { StateError } from '../errors.js';
 import { createRedactor, type Redactor } from '../log/redact.js';
+import { decodeMirror, encodeMirror, type Mirror } from './mirror-image.js';
 import { ProfileVersions } from './profile-versions.js';
 import { MIGRATIONS } from './schema.js';
 import { WebhookInbox } from './webhook-inbox.js';
@@ -128,12 +129,40 @@ export class StateStore {
   // ---- links and the mirror of Connect --------------------------------------------------------
 
   /**
-   * The mirror as the planner reads it. On a big directory this is hundreds of thousands of grant
-   * rows, read on every delta run: rows come as arrays from one ordered scan, and the strings and
-   * role sets that repeat across rows (company keys, application ids, the same few role sets) are
-   * made once and shared, frozen so no reader can change one grant through another.
+   * The mirror as the planner reads it, on every delta run: its image when one is there (one row,
+   * see refreshMirrorImage), else from its tables.
    */
-  observed(): { tenants: ObservedTenant[]; accounts: ObservedAccount[] } {
+  observed(): Mirror {
+    const image = this.stmt('SELECT body FROM mirror_image WHERE id = 1').pluck().get() as string | undefined;
+    return (image === undefined ? null : decodeMirror(image)) ?? this.readMirrorTables();
+  }
+
+  /**
+   * Write the mirror's image (src/state/mirror-image.ts) if a write to the mirror dropped it, so
+   * the next run reads one row. At the end of a run that changed the mirror; the tables are read
+   * and the image written in one write transaction, so no other writer can slip between them. A
+   * cache: any failure leaves it missing and is not an error (the next write to state tells).
+   */
+  refreshMirrorImage(): boolean {
+    try {
+      this.db.transaction(() => {
+        const image = this.stmt('SELECT body FROM mirror_image WHERE id = 1').pluck().get() as string | undefined;
+        if (image !== undefined && decodeMirror(image) !== null) return;
+        this.stmt('INSERT OR REPLACE INTO mirror_image (id, body) VALUES (1, ?)').run(encodeMirror(this.readMirrorTables()));
+      }).immediate();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The mirror from its four tables, the truth the image caches. On a big directory this is
+   * hundreds of thousands of grant rows: rows come as arrays from one ordered scan, and the strings
+   * and role sets that repeat across rows (company keys, application ids, the same few role sets)
+   * are made once and shared, frozen so no reader can change one grant through another.
+   */
+  private readMirrorTables(): Mirror {
     const strings = new Interner();
     const roleSets = new Map<string, readonly string[]>();
     const appsBy = new Map<string, Record<string, AppStatus>>();
