@@ -5,7 +5,7 @@
  * Nothing is written.
  */
 import type { ResolvedConfig } from '../config/load.js';
-import { ALL_CONNECT_SCOPES, CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
+import { ALL_CONNECT_SCOPES, CONNECT_SCOPES, createConnectClient, type ConnectClient, type ConnectClientOptions } from '../connect/client.js';
 import { ConnectAuthError } from '../connect/errors.js';
 import { createHttpTransport } from '../connect/http.js';
 import type { NetworkSettings } from '../connect/network.js';
@@ -14,23 +14,48 @@ import { describeError } from '../errors.js';
 import { startSimulator } from '../sim/index.js';
 import type { DoctorCheck } from './doctor-check.js';
 
-interface Endpoints {
+export interface Endpoints {
   readonly apiBaseUrl: string;
   readonly tokenUrl: string;
   /** The route a run takes (proxy, CA); absent for the in-process simulator. */
   readonly network?: NetworkSettings;
 }
 
-export async function connectChecks(config: ResolvedConfig): Promise<DoctorCheck[]> {
+/**
+ * `check` against the configured Connect, over the route a run takes; in embedded mode against
+ * the same in-process simulator a run would start, so the embedded demo is checked as it runs.
+ */
+export async function againstConnect<T>(config: ResolvedConfig, check: (at: Endpoints) => Promise<T>): Promise<T> {
   const c = config.connect;
-  if (c.mode !== 'embedded') return checksAgainst(config, { apiBaseUrl: c.apiBaseUrl, tokenUrl: c.tokenUrl, network: c.network });
-  // The same in-process simulator a run would start, so the embedded demo is checked as it runs.
+  if (c.mode !== 'embedded') return check({ apiBaseUrl: c.apiBaseUrl, tokenUrl: c.tokenUrl, network: c.network });
   const sim = await startSimulator({ port: 0, statePath: c.embedded.statePath, ...(c.embedded.seed ? { seed: c.embedded.seed } : {}) });
   try {
-    return await checksAgainst(config, { apiBaseUrl: sim.url, tokenUrl: `${sim.url}/connect/token` });
+    return await check({ apiBaseUrl: sim.url, tokenUrl: `${sim.url}/connect/token` });
   } finally {
     await sim.close();
   }
+}
+
+/** Doctor's client: the config's credentials and route, two calls in flight, at most two attempts. */
+export function doctorClient(config: ResolvedConfig, at: Endpoints, scopes: readonly string[], extra: Partial<ConnectClientOptions> = {}): ConnectClient {
+  return createConnectClient({
+    apiBaseUrl: at.apiBaseUrl,
+    tokenUrl: at.tokenUrl,
+    clientId: config.connect.clientId,
+    clientSecret: config.connect.clientSecret,
+    clientAuth: config.connect.clientAuth,
+    scopes,
+    timeoutMs: config.connect.timeoutMs,
+    ...(at.network ? { network: at.network } : {}),
+    concurrency: 2,
+    retry: { ...config.connect.retry, maxAttempts: Math.min(config.connect.retry.maxAttempts, 2) },
+    maxRetryAfterMs: config.connect.maxRetryAfterMs,
+    ...extra,
+  });
+}
+
+export function connectChecks(config: ResolvedConfig): Promise<DoctorCheck[]> {
+  return againstConnect(config, (at) => checksAgainst(config, at));
 }
 
 async function checksAgainst(config: ResolvedConfig, at: Endpoints): Promise<DoctorCheck[]> {
@@ -47,19 +72,7 @@ async function checksAgainst(config: ResolvedConfig, at: Endpoints): Promise<Doc
       : { name: 'connect scopes', ok: false, detail: `not granted to ${config.connect.clientId}: ${missing.join(', ')} (grant them in the Developer Portal)${note}` },
   );
   const usable = ALL_CONNECT_SCOPES.filter((s) => granted.scopes.includes(s));
-  const client = createConnectClient({
-    apiBaseUrl: at.apiBaseUrl,
-    tokenUrl: at.tokenUrl,
-    clientId: config.connect.clientId,
-    clientSecret: config.connect.clientSecret,
-    clientAuth: config.connect.clientAuth,
-    scopes: usable,
-    timeoutMs: config.connect.timeoutMs,
-    ...(at.network ? { network: at.network } : {}),
-    concurrency: 2,
-    retry: { ...config.connect.retry, maxAttempts: Math.min(config.connect.retry.maxAttempts, 2) },
-    maxRetryAfterMs: config.connect.maxRetryAfterMs,
-  });
+  const client = doctorClient(config, at, usable);
   try {
     checks.push(...(await applicationChecks(config, client)));
   } finally {

@@ -8,11 +8,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ResolvedConfig } from '../config/load.js';
-import { ALL_CONNECT_SCOPES, createConnectClient, type ConnectClient } from '../connect/client.js';
+import { ALL_CONNECT_SCOPES, type ConnectClient } from '../connect/client.js';
 import { defaultContract, type OperationId, type Violation } from '../connect/contract.js';
 import { describeError } from '../errors.js';
-import { startSimulator } from '../sim/index.js';
 import type { DoctorCheck } from './doctor-check.js';
+import { againstConnect, doctorClient, type Endpoints } from './doctor-connect.js';
 
 export interface ContractOptions {
   /** Also create a scratch tenant and clean it up again. */
@@ -48,31 +48,12 @@ const first = <T>(body: unknown, field: string): T | undefined => {
   return Array.isArray(list) ? (list[0] as T | undefined) : undefined;
 };
 
-export async function contractChecks(config: ResolvedConfig, options: ContractOptions): Promise<DoctorCheck[]> {
-  const c = config.connect;
-  if (c.mode !== 'embedded') return against(config, { apiBaseUrl: c.apiBaseUrl, tokenUrl: c.tokenUrl }, options);
-  const sim = await startSimulator({ port: 0, statePath: c.embedded.statePath, ...(c.embedded.seed ? { seed: c.embedded.seed } : {}) });
-  try {
-    return await against(config, { apiBaseUrl: sim.url, tokenUrl: `${sim.url}/connect/token` }, options);
-  } finally {
-    await sim.close();
-  }
+export function contractChecks(config: ResolvedConfig, options: ContractOptions): Promise<DoctorCheck[]> {
+  return againstConnect(config, (at) => against(config, at, options));
 }
 
-async function against(config: ResolvedConfig, at: { apiBaseUrl: string; tokenUrl: string }, options: ContractOptions): Promise<DoctorCheck[]> {
-  const client = createConnectClient({
-    apiBaseUrl: at.apiBaseUrl,
-    tokenUrl: at.tokenUrl,
-    clientId: config.connect.clientId,
-    clientSecret: config.connect.clientSecret,
-    clientAuth: config.connect.clientAuth,
-    scopes: ALL_CONNECT_SCOPES,
-    timeoutMs: config.connect.timeoutMs,
-    concurrency: 2,
-    retry: { ...config.connect.retry, maxAttempts: Math.min(config.connect.retry.maxAttempts, 2) },
-    maxRetryAfterMs: config.connect.maxRetryAfterMs,
-    circuitBreaker: false,
-  });
+async function against(config: ResolvedConfig, at: Endpoints, options: ContractOptions): Promise<DoctorCheck[]> {
+  const client = doctorClient(config, at, ALL_CONNECT_SCOPES, { circuitBreaker: false });
   const checks: DoctorCheck[] = [];
   const run = async (call: Call): Promise<unknown> => {
     const r = await check(client, call);

@@ -72,6 +72,22 @@ describe('behind an outbound proxy', () => {
     expect(proxy.tunnels.length).toBe(seen);
   });
 
+  it('doctor --contract takes the route a run takes: every one of its calls goes through the proxy', async () => {
+    const proxy = await startLoopbackProxy();
+    cleanup.push(() => proxy.close());
+    const h = await startHarness({ config: (c) => { c.connect.proxy = { url: proxy.url }; } });
+    cleanup.push(() => h.close());
+    h.sim.resetCounters();
+
+    const report = await runDoctor({ configPath: h.configPath, env: {}, lockStaleAfterMs: LOCK_STALE_MS, contract: { write: false } });
+    const contract = report.checks.filter((c) => c.name.startsWith('contract '));
+    expect(contract.length).toBeGreaterThan(5);
+    const served = h.sim.counters().total;
+    expect(served).toBeGreaterThan(contract.length);
+    // doctor's own checks and the contract's calls alike: the simulator saw nothing the proxy did not.
+    expect(proxy.requests).toHaveLength(served);
+  });
+
   it('doctor fails the CA check with the key when the file is not PEM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'udb-doctor-ca-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
