@@ -76,6 +76,7 @@ export function createLogger(options: LoggerOptions): Logger {
   let logger: (Logger & { [REOPEN]?: (() => void) | undefined }) | undefined;
 
   const fileTransport = (dir: string): TrackedFile => {
+    const auditFile = path.join(dir, '.ud-bridge-log-audit.json');
     const file = trackClosing(new DailyRotateFile({
       dirname: dir,
       filename: LOG_FILE_PATTERN,
@@ -84,7 +85,7 @@ export function createLogger(options: LoggerOptions): Logger {
       maxSize: options.maxSize ?? '20m',
       maxFiles: options.maxFiles ?? '14d',
       // The audit file is how retention finds old files; keep it beside them, hidden.
-      auditFile: path.join(dir, '.ud-bridge-log-audit.json'),
+      auditFile,
       // Private to the service account whatever the umask: lines name users and tenants.
       options: { flags: 'a', mode: 0o600 },
       format: winston.format.combine(winston.format.json(), redactRendered(redactor)),
@@ -106,6 +107,15 @@ export function createLogger(options: LoggerOptions): Logger {
     // file-stream-rotator re-emits its file's 'error' here; unheard, an ENOSPC kills the process.
     const stream = file.logStream as NodeJS.EventEmitter & { write(chunk: string, callback: (e?: Error | null) => void): void };
     stream.on('error', fail);
+    // The rotator writes its audit file (the log files' names) on each new file, with the umask's
+    // mode; this listener runs after its own, and a rewrite keeps the mode set here.
+    stream.on('new', () => {
+      try {
+        fs.chmodSync(auditFile, 0o600);
+      } catch {
+        // Not written (retention off) or not ours to change: the folder is 0700 either way.
+      }
+    });
     // An empty write is answered after every line before it: with their error, if one failed.
     file[FLUSH] = () => new Promise<void>((resolve) => stream.write('', (e) => {
       if (e) fail(e);

@@ -3,7 +3,7 @@
  * flushed on close, so a restarted simulator keeps what it had.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SimSeedError } from './api-error.js';
 import { parseSeed, type SimDump } from './seed.js';
@@ -59,8 +59,10 @@ export class StateWriter {
   private async write(): Promise<void> {
     const text = `${JSON.stringify(this.snapshot(), null, 2)}\n`;
     const tmp = `${this.path}.${process.pid}.tmp`;
-    await mkdir(dirname(this.path), { recursive: true });
-    await writeFile(tmp, text, 'utf8');
+    // Private like the rest of the data folder, whatever the umask: it names users and tenants.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    await writeFile(tmp, text, { encoding: 'utf8', mode: 0o600 });
+    await chmod(tmp, 0o600);
     await rename(tmp, this.path);
   }
 }
