@@ -139,6 +139,25 @@ describe.each(['snapshot', 'sqlserver'] as const)('a typo never revokes (%s sour
     expect(spared[0]!.message).toMatch(/U005/);
   });
 
+  it('a user key in two rows that differ (one says inactive): that user stays as Connect has it, said plainly; a valid "no" still applies', async () => {
+    const { h, edit } = await synced(source);
+    const before = connectView(h);
+    edit((d) => {
+      user(d, 'U004').active = false;
+      // A view joined twice, or a hand edit: which row VUD means cannot be told. The "no" comes
+      // first, so a first-row-wins rule would unlink U005.
+      d.users.splice(d.users.indexOf(user(d, 'U005')), 0, { ...structuredClone(user(d, 'U005')), active: false });
+    });
+    const r = await h.sync();
+    expect(opsOf(r)).toEqual(['user.app.unlink U004', 'user.roles.set U004@C200/visma-business']);
+    const after = connectView(h);
+    expect(after.linked).toContain('U005');
+    expect(after.roles.filter((g) => g.startsWith('U005@'))).toEqual(before.roles.filter((g) => g.startsWith('U005@')));
+    const said = (await issuesOf(h, r)).filter((e) => e.entity.key === 'U005' && e.field === 'key');
+    expect(said).toHaveLength(1);
+    expect(said[0]!.message).toMatch(/user key U005 is used by 2 rows of .*(users|Users).* that differ; none is used/);
+  });
+
   it('a company row whose key cannot be read: no tenant loses an application, nobody loses roles there', async () => {
     const { h, edit } = await synced(source);
     const before = connectView(h);

@@ -86,7 +86,7 @@ describe('snapshot reader: bad rows are reported and skipped, the rest is kept',
     ['half a surrogate pair', (d) => (d.users[1].firstName = 'Ola\ud800'), { entity: 'user', key: 'U002', field: 'firstName', message: /surrogate pair/ }],
     ['bad email syntax', (d) => (d.users[1].email = 'ola@@fjordtech'), { entity: 'user', key: 'U002', field: 'email', message: /not a valid address/ }],
     ['bad country code', (d) => (d.users[1].countryCode = 'no'), { entity: 'user', key: 'U002', field: 'countryCode', message: /ISO 3166/ }],
-    ['a key used twice', (d) => d.users.push({ ...d.users[1], email: 'other@fjordtech.no' }), { entity: 'user', key: 'U002', field: 'key', message: /used more than once/ }],
+    ['a key used twice', (d) => d.users.push({ ...d.users[1], email: 'other@fjordtech.no' }), { entity: 'user', key: 'U002', field: 'key', message: /used by 2 rows of users that differ; none is used/ }],
     ['a row that is not an object', (d) => d.users.push(42), { entity: 'user', key: 'users[2]', field: '(row)', message: /.+/ }],
   ];
 
@@ -99,12 +99,26 @@ describe('snapshot reader: bad rows are reported and skipped, the rest is kept',
     expect(s.issues[0]!.message).toMatch(issue.message);
   });
 
-  it('keeps the first row of a repeated key and everything else', () => {
+  it('a repeated key whose rows differ: none of them is used and the key is unreadable, so nothing about it changes', () => {
     const doc = goodDoc();
-    doc.users.push({ ...doc.users[0], firstName: 'Impostor' });
+    // Which one VUD means cannot be told: the second could as well be the one that says "inactive".
+    doc.users.push({ ...doc.users[0], firstName: 'Impostor', active: false });
+    const s = parse(doc);
+    expect(s.users.map((u) => `${u.key}:${u.firstName}`)).toEqual(['U002:Ola']);
+    expect(s.unreadable).toEqual([{ entity: 'user', key: 'U001' }]);
+    expect(s.companies).toHaveLength(2);
+  });
+
+  it('a repeated key whose rows are the same is one row, in the place of the first', () => {
+    const doc = goodDoc();
+    doc.users.push({ ...doc.users[0] });
+    doc.companies.push({ ...doc.companies[1] });
     const s = parse(doc);
     expect(s.users.map((u) => `${u.key}:${u.firstName}`)).toEqual(['U001:Kari', 'U002:Ola']);
+    expect(s.companies.map((c) => c.key)).toEqual(goodDoc().companies.map((c: { key: string }) => c.key));
     expect(s.roleAssignments).toHaveLength(2);
+    expect(s.unreadable).toEqual([]);
+    expect(s.issues.map((i) => [i.entity, i.key, i.skipped])).toEqual([['company', doc.companies[1].key, 'nothing'], ['user', 'U001', 'nothing']]);
   });
 
   it('a bad user skips that user only', () => {

@@ -18,6 +18,7 @@ import type {
   User,
   UserEntitlement,
 } from '../../domain/snapshot.js';
+import { oneRowPerKey } from '../one-row-per-key.js';
 import { fastCompany, fastCompanyGroup, fastEntitlement, fastProgram, fastRole, fastUser } from './fast-rows.js';
 import { companyGroupRow, companyRow, entitlementRow, keyText, programRow, roleRow, userRow } from './format.js';
 
@@ -55,7 +56,7 @@ function report(issues: Issues, entity: string, key: string, error: z.ZodError):
   issues.push({ entity, key, field, message: others.length > 0 ? `${message}; also: ${others.join('; ')}` : message });
 }
 
-/** Validates each row with `schema`; skips bad rows and repeated keys (the first occurrence wins). */
+/** Validates each row with `schema`; skips bad rows, and keeps one row per key (oneRowPerKey's rule). */
 function rows<S extends z.ZodType<{ key: string }>>(
   issues: Issues,
   unreadable: Unreadable,
@@ -65,7 +66,6 @@ function rows<S extends z.ZodType<{ key: string }>>(
   schema: S,
   fast: (raw: unknown) => z.output<S> | undefined,
 ): z.output<S>[] {
-  const seen = new Set<string>();
   const kept: z.output<S>[] = [];
   list.forEach((raw, index) => {
     // Most rows are plainly valid and take the fast path; zod decides, and words, the rest.
@@ -80,16 +80,12 @@ function rows<S extends z.ZodType<{ key: string }>>(
       }
       row = parsed.data;
     }
-    // A valid row's key passed the same rule as readableKey's.
-    const key = row.key;
-    if (seen.has(key)) {
-      issues.push({ entity, key, field: 'key', message: `${entity} key ${key} is used more than once; this row is skipped` });
-      return;
-    }
-    seen.add(key);
     kept.push(row);
   });
-  return kept;
+  const one = oneRowPerKey(kept, entity, listName);
+  issues.push(...one.issues);
+  unreadable.push(...one.unreadable);
+  return one.rows;
 }
 
 export interface SnapshotLists {

@@ -11,6 +11,7 @@ import { SourceError } from '../../errors.js';
 import { COLUMN_CONTRACT, ENTITY_NAMES, type EntityContract, type EntityName, type ValidRow, readColumn, rowSchema } from './columns.js';
 import type { SqlServerSourceConfig } from './config.js';
 import { toSourceError } from './connection.js';
+import { oneRowPerKey } from '../one-row-per-key.js';
 
 export interface EntityRead {
   readonly rows: ValidRow[];
@@ -131,10 +132,22 @@ const opt = <T>(r: ValidRow, c: string): T | undefined => r[c] as T | undefined;
 /** Reads every entity in order on the given pool and assembles the snapshot. */
 export async function readSnapshot(pool: sql.ConnectionPool, config: SqlServerSourceConfig, name: string, target: string): Promise<DirectorySnapshot> {
   const read = new Map<EntityName, EntityRead>();
-  for (const source of entitySources(config)) read.set(source.contract.entity, await readEntity(pool, source, target));
+  const origins = new Map<EntityName, string>();
+  for (const source of entitySources(config)) {
+    read.set(source.contract.entity, await readEntity(pool, source, target));
+    origins.set(source.contract.entity, source.origin);
+  }
   const rows = (e: EntityName): ValidRow[] => read.get(e)?.rows ?? [];
   const issues = ENTITY_NAMES.flatMap((e) => read.get(e)?.issues ?? []);
   const unreadable = ENTITY_NAMES.flatMap((e) => read.get(e)?.unreadable ?? []);
+
+  // A view that repeats a key (a join gone wide): the same rule as the snapshot's (oneRowPerKey).
+  const onePerKey = <T extends { readonly key: string }>(list: T[], entity: 'company' | 'user' | 'program' | 'companyGroup', from: EntityName): T[] => {
+    const one = oneRowPerKey(list, entity, origins.get(from) ?? from);
+    issues.push(...one.issues);
+    unreadable.push(...one.unreadable);
+    return one.rows;
+  };
 
   const members = new Map<string, string[]>();
   for (const m of rows('groupMembers')) {
@@ -145,17 +158,17 @@ export async function readSnapshot(pool: sql.ConnectionPool, config: SqlServerSo
 
   return {
     source: name,
-    companies: rows('companies').map((r) => ({
+    companies: onePerKey(rows('companies').map((r) => ({
       key: str(r, 'CompanyKey'),
       name: str(r, 'Name'),
       organizationNumber: str(r, 'OrganizationNumber'),
       countryCode: str(r, 'CountryCode').toUpperCase(),
       active: r['IsActive'] as boolean,
-    })),
-    groups: rows('groups').map((r) => ({ key: str(r, 'GroupKey'), name: str(r, 'Name'), companyKeys: members.get(str(r, 'GroupKey')) ?? [] })),
-    programs: rows('programs').map((r) => ({ key: str(r, 'ProgramKey'), name: str(r, 'Name') })),
+    })), 'company', 'companies'),
+    groups: onePerKey(rows('groups').map((r) => ({ key: str(r, 'GroupKey'), name: str(r, 'Name'), companyKeys: members.get(str(r, 'GroupKey')) ?? [] })), 'companyGroup', 'groups'),
+    programs: onePerKey(rows('programs').map((r) => ({ key: str(r, 'ProgramKey'), name: str(r, 'Name') })), 'program', 'programs'),
     companyPrograms: rows('companyPrograms').map((r) => ({ companyKey: str(r, 'CompanyKey'), programKey: str(r, 'ProgramKey') })),
-    users: rows('users').map((r) => {
+    users: onePerKey(rows('users').map((r) => {
       const language = opt<string>(r, 'Language');
       const countryCode = opt<string>(r, 'CountryCode');
       const twoStep = opt<boolean>(r, 'TwoStepEnforced');
@@ -172,7 +185,7 @@ export async function readSnapshot(pool: sql.ConnectionPool, config: SqlServerSo
         ...(twoStep === undefined ? {} : { twoStepEnforced: twoStep }),
         ...(emailChange === undefined ? {} : { emailChangeAllowed: emailChange }),
       };
-    }),
+    }), 'user', 'users'),
     roleAssignments: rows('roleAssignments').map(
       (r): RoleAssignment => ({
         userKey: str(r, 'UserKey'),
