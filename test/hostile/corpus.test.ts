@@ -97,8 +97,14 @@ describe('the hostile corpus mixed into the sample directory', () => {
     expect(failed).toEqual(corpus.bad.filter((b) => b.type === 'op.failed').map((b) => `user.create:${b.key}`).sort());
   });
 
-  it('syncs the sample directory exactly as a clean run does', () => {
-    expect(view(hostile.sim.dump())).toEqual(view(clean.sim.dump()));
+  it('syncs the sample directory exactly as a clean run does, but for U001, whose key two differing rows carry', () => {
+    // U001 is left as Connect has it, and in a first run Connect has nothing of it.
+    const withoutU001 = (v: ReturnType<typeof view>) => ({ ...v, users: v.users.filter((u) => u.key !== 'U001'), roles: v.roles.filter((r) => !r.endsWith('/U001', r.indexOf(':'))) });
+    const cleanView = view(clean.sim.dump());
+    expect(cleanView.users.some((u) => u.key === 'U001')).toBe(true);
+    const hostileView = view(hostile.sim.dump());
+    expect(hostileView.users.some((u) => u.key === 'U001')).toBe(false);
+    expect(hostileView).toEqual(withoutU001(cleanView));
   });
 
   it('syncs the odd but valid rows exactly as written', () => {
@@ -117,7 +123,6 @@ describe('the hostile corpus mixed into the sample directory', () => {
 
   it('gives no account to a user whose row was refused', () => {
     const refusedKeys = new Set(corpus.bad.filter((b) => b.entity === 'user').map((b) => b.key));
-    refusedKeys.delete('U001'); // the real U001 wins over its duplicate row
     const linked = hostile.sim.dump().users.map(externalId).filter((k) => k !== null && refusedKeys.has(k));
     expect(linked).toEqual([]);
   });

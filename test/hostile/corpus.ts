@@ -119,7 +119,8 @@ export function addHostileRows(d: SampleDirectory): Corpus {
   companies.push({ key: 'C903', name: 'Typo AS', organizationNumber: '923456783', countryCode: 'NO', active: 'yes', programs: [] });
   issue('company', 'C903', 'active');
 
-  // A second row with an existing key: the first (the real U001) wins.
+  // A second row with an existing key that says otherwise: which one VUD means cannot be told
+  // (a view's row order is not even fixed), so neither is used and U001 is left as Connect has it.
   users.push(user('U001', { email: 'impostor@fjordtech.no', roles: [role('C100', 'Administrator')] }));
   issue('user', 'U001', 'key');
 
