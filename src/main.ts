@@ -278,7 +278,20 @@ async function daemonDeps(options: { config?: string }): Promise<DaemonCommandDe
     sinkFailures: app.sinks,
     history: { lastRuns: (n) => app.store.lastRuns(n), heldOpsCount: () => app.store.heldOps().length },
     ...(app.config.webhooks.enabled
-      ? { webhooks: () => startWebhookService({ config: app.config.webhooks, store: app.store, profiles: app.profiles, journal: app.journal, logger: app.logger }) }
+      ? {
+          webhooks: () => {
+            // Through the sink guard, as runs: a journal that cannot be written makes the daemon
+            // unhealthy, not a delivery fail. Every entry also counts in /metrics.
+            const journal = guardJournal(app.journal, app.sinks);
+            return startWebhookService({
+              config: app.config.webhooks,
+              store: app.store,
+              profiles: app.profiles,
+              journal: { write: (e) => (journal.write(e), metrics.recordWebhook(e)), flush: () => journal.flush() },
+              logger: app.logger,
+            });
+          },
+        }
       : {}),
     statusPage: {
       journalDir: app.config.paths.journal,

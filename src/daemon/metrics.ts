@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunMode, RunStatus, RunSummary } from '../domain/run.js';
+import type { JournalInput } from '../journal/events.js';
 
 /**
  * A run that finished its work counts for health even when some ops failed or were held: those
@@ -34,6 +35,7 @@ export class DaemonMetrics {
   private readonly lastSuccess: Gauge;
   private readonly lastRun: Gauge<'status'>;
   private readonly sourceRows: Gauge<'entity'>;
+  private readonly webhookEvents: Counter<'result' | 'reason'>;
   private lastSuccessAt: Date | null = null;
 
   constructor(options: DaemonMetricsOptions = {}) {
@@ -80,6 +82,28 @@ export class DaemonMetrics {
       registers,
     });
     this.sourceRows = new Gauge({ name: 'ud_bridge_source_rows', help: 'Rows read from the directory source in the last run.', labelNames: ['entity'], registers });
+    this.webhookEvents = new Counter({
+      name: 'ud_bridge_webhook_events_total',
+      help: 'USERACCOUNT_MODIFIED deliveries by result (rejected, applied, dropped, failed) and why (the reason, outcome or error code).',
+      labelNames: ['result', 'reason'],
+      registers,
+    });
+  }
+
+  /** A journal event of the webhook listener; others are ignored. Labels come from closed sets. */
+  recordWebhook(e: JournalInput): void {
+    switch (e.type) {
+      case 'webhook.rejected':
+        return void this.webhookEvents.inc({ result: 'rejected', reason: e.reason });
+      case 'webhook.applied':
+        return void this.webhookEvents.inc({ result: 'applied', reason: e.outcome });
+      case 'webhook.dropped':
+        return void this.webhookEvents.inc({ result: 'dropped', reason: e.reason });
+      case 'webhook.failed':
+        return void this.webhookEvents.inc({ result: 'failed', reason: e.error.code });
+      default:
+        return;
+    }
   }
 
   recordRun(summary: RunSummary): void {

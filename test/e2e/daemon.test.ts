@@ -10,7 +10,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/state/store.js';
-import { ROOT, startHarness, type Harness } from '../support/harness.js';
+import { ROOT, startHarness, type Harness, type SampleDirectory } from '../support/harness.js';
+import { sampleDirectoryViews, sqlServerSourceSection, viewHandler } from '../sqlserver/fixtures.js';
+import { startTdsServer } from '../support/tds/index.js';
 
 const TOKEN = 'metrics-token-0123456789';
 
@@ -101,6 +103,57 @@ describe('the daemon', () => {
       expect(text, f).not.toContain(TOKEN);
     }
     expect(stderr).not.toContain('local-dev-secret');
+  });
+
+  it('counts webhook deliveries in /metrics: a bad signature as rejected, the admin\'s test event as dropped (not linked)', { timeout: 60_000 }, async () => {
+    const [port, webhookPort] = [await freePort(), await freePort()];
+    const secret = 'webhook-secret-for-metrics-0123';
+    // The listener needs a source that writes profiles back: SQL Server, through the TDS test server.
+    const login = { user: 'ud_bridge', password: 'vud-pw' };
+    const sample = JSON.parse(readFileSync(join(ROOT, 'config', 'sample-directory.json'), 'utf8')) as SampleDirectory;
+    const tds = await startTdsServer({ handler: viewHandler(sampleDirectoryViews(sample)), login });
+    h = await startHarness({
+      source: sqlServerSourceSection(tds.port, login, { writeback: { links: true, profiles: true } }),
+      config: (c) => {
+        c.daemon = { schedules: { delta: { cron: '0 0 1 1 *', timezone: 'UTC' }, full: { cron: '0 0 1 1 *', timezone: 'UTC' } }, http: { enabled: true, host: '127.0.0.1', port, token: TOKEN } };
+        c.webhooks = { enabled: true, host: '127.0.0.1', port: webhookPort, secret };
+      },
+    });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'daemon', '--config', h!.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const metrics = async () => {
+      try {
+        return await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      } catch {
+        return ''; // not listening yet
+      }
+    };
+    const until = async (what: RegExp) => {
+      for (let i = 0; i < 200 && child.exitCode === null; i++) {
+        const text = await metrics();
+        if (what.test(text)) return text;
+        await sleep(100);
+      }
+      throw new Error(`/metrics never showed ${what}; the daemon said: ${stderr}`);
+    };
+    try {
+      await until(/ud_bridge_runs_total|ud_bridge_held_ops/);
+      const bad = await fetch(`http://127.0.0.1:${webhookPort}/webhooks/connect`, { method: 'POST', body: '{"event":"USERACCOUNT_MODIFIED"}', headers: { 'content-type': 'application/json', 'x-vwd-signature-v1': 'bm90IGEgc2lnbmF0dXJl' } });
+      expect(bad.status).toBe(401);
+      await until(/ud_bridge_webhook_events_total\{result="rejected",reason="bad-signature"\} 1/);
+
+      const check = spawn(process.execPath, [join(ROOT, 'dist', 'main.js'), 'webhook', 'test', '--config', h!.configPath], { stdio: 'ignore' });
+      expect(await new Promise((r) => check.on('exit', r))).toBe(0);
+      const text = await until(/ud_bridge_webhook_events_total\{result="dropped",reason="unlinked"\} 1/);
+      expect(text).not.toMatch(/result="applied"/);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await tds.close();
+    }
+    expect(await exited).toBe(0);
   });
 
   it('on the embedded default (simulator in-process) it stops on SIGTERM and exits 0', { timeout: 60_000 }, async () => {
