@@ -11,6 +11,7 @@ import { ConfigError, describeError } from '../errors.js';
 import { createRedactor } from '../log/redact.js';
 import type { ContractOptions } from './doctor-contract.js';
 import { networkChecks } from './doctor-network.js';
+import { webhookChecks } from './doctor-webhook.js';
 
 export type { DoctorCheck } from './doctor-check.js';
 import type { DoctorCheck } from './doctor-check.js';
@@ -45,6 +46,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(...networkChecks(config));
   checks.push(...(await guarded('connect', async () => (await import('./doctor-connect.js')).connectChecks(config))));
   if (options.contract) checks.push(...(await guarded('contract', async () => (await import('./doctor-contract.js')).contractChecks(config, options.contract!))));
+  checks.push(...webhookChecks(config.webhooks, (options.now ?? (() => new Date()))()));
   checks.push(...folderChecks(config));
   checks.push(lockCheck(config.paths.data, options.lockStaleAfterMs, options.now ?? (() => new Date())));
   // Details quote what Connect and SQL Server answered; an answer may echo what it was sent.
