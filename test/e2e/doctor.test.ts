@@ -87,11 +87,12 @@ describe('ud-bridge doctor', () => {
       'PASS  program VB',
       'PASS  program VDC',
       'PASS  program VR',
+      'PASS  webhook listener',
       'PASS  folder data',
       'PASS  folder logs',
       'PASS  folder journal',
       'PASS  run lock',
-      'All 25 checks passed.',
+      'All 26 checks passed.',
     ]);
   });
 
