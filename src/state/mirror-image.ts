@@ -1,7 +1,8 @@
 /**
  * The mirror of Connect as one compact text: what `StateStore.observed()` returns, kept beside the
- * mirror's tables so a run reads one row instead of a scan of every grant (at 100k users, 434k
- * grant rows took 1.1 s of every delta run; this image parses in about a tenth of that).
+ * mirror's tables so a run reads one row instead of a scan of every grant (at 100k users the scan
+ * of 434k grant rows and 98k accounts took 1.1 s of every delta run, 1.8 s under the profiler;
+ * this image decodes in 0.25 s).
  *
  * The tables stay the truth. The image is a cache the store drops inside the same transaction as
  * any write to them (triggers, so no code path can forget), and rebuilds from them when it is
