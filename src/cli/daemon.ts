@@ -4,7 +4,7 @@
  * run converges). Everything it needs is handed in by main.ts, the composition root.
  */
 import type { Command } from 'commander';
-import type { RunFn } from '../domain/run.js';
+import { runTotals, type RunFn } from '../domain/run.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import { startDaemon, type DaemonDeps, type SkippedRun } from '../daemon/daemon.js';
 import type { RouteHandler } from '../daemon/http-server.js';
@@ -50,12 +50,7 @@ export interface DaemonCommandDeps {
 
 /** One console line per run, whatever the log settings: what a person watching the service wants to see. */
 export function runLine(s: RunSummary): string {
-  const t = { applied: 0, failed: 0, held: 0 };
-  for (const c of Object.values(s.counts)) {
-    t.applied += c.applied;
-    t.failed += c.failed;
-    t.held += c.held;
-  }
+  const t = runTotals(s);
   const error = s.error === undefined ? '' : ` — ${s.error.code}: ${s.error.message}`;
   return `${s.finishedAt.slice(0, 19)}Z  ${s.trigger} ${s.mode} run ${s.runId} ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s: ${t.applied} applied, ${t.failed} failed, ${t.held} held${error}`;
 }

@@ -4,7 +4,7 @@
  * so it answers the same whether the service is up, down or mid-run.
  */
 import type { Command } from 'commander';
-import type { RunSummary } from '../domain/run.js';
+import { runTotals, type RunSummary } from '../domain/run.js';
 import type { DaemonConfig } from '../daemon/config.js';
 import type { NextRun } from '../daemon/http-server.js';
 import type { LockHolder, ReadLockHolder } from '../daemon/lock.js';
@@ -37,16 +37,6 @@ export interface StatusReport {
   readonly lockHolder: LockHolder | null;
 }
 
-function totals(run: RunSummary): { applied: number; failed: number; held: number } {
-  const t = { applied: 0, failed: 0, held: 0 };
-  for (const c of Object.values(run.counts)) {
-    t.applied += c.applied;
-    t.failed += c.failed;
-    t.held += c.held;
-  }
-  return t;
-}
-
 function seconds(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
@@ -55,7 +45,7 @@ export function renderStatus(report: StatusReport): string {
   const lines: string[] = ['Last runs:'];
   if (report.lastRuns.length === 0) lines.push('  (none yet)');
   for (const r of report.lastRuns) {
-    const t = totals(r);
+    const t = runTotals(r);
     const flags = [r.dryRun ? 'dry-run' : '', r.trigger].filter((s) => s.length > 0).join(', ');
     const status = r.didNotFinish ? 'did not finish' : r.status;
     lines.push(

@@ -72,6 +72,17 @@ export interface RunSummary {
 
 export type RunFn = (request: RunRequest) => Promise<RunSummary>;
 
+/** A run's ops over all kinds: what the status command, the status page and the daemon's console show. */
+export function runTotals(run: Pick<RunSummary, 'counts'>): { applied: number; failed: number; held: number } {
+  const t = { applied: 0, failed: 0, held: 0 };
+  for (const c of Object.values(run.counts)) {
+    t.applied += c.applied;
+    t.failed += c.failed;
+    t.held += c.held;
+  }
+  return t;
+}
+
 export function exitCodeFor(status: RunStatus): number {
   switch (status) {
     case 'succeeded':

@@ -5,12 +5,11 @@
  * ends as failed with one clear message, sends nothing to Connect once a sink is gone, leaves no
  * torn journal line and no lock, and the daemon keeps running and reports unhealthy.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noWriteback } from '../../src/app/app.js';
 import { ProfileWriter } from '../../src/app/profile-writeback.js';
@@ -26,9 +25,8 @@ import { createLogger } from '../../src/log/logger.js';
 import { syncDeps } from '../../src/main.js';
 import { createSnapshotSource } from '../../src/source/snapshot/read.js';
 import { StateStore } from '../../src/state/store.js';
-import { ROOT, startHarness, type Harness } from '../support/harness.js';
+import { ROOT, runCli, startHarness, type Harness } from '../support/harness.js';
 
-const run = promisify(execFile);
 const MAIN = join(ROOT, 'dist', 'main.js');
 const LINUX = process.platform === 'linux' && existsSync('/dev/full');
 const today = () => new Date().toISOString().slice(0, 10);
@@ -111,15 +109,7 @@ describe('a sink that cannot be written, under the engine', () => {
   });
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args, '--config', h.configPath], { env: { ...process.env, UD_BRIDGE_CONFIG: '' } });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout + x.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(h.configPath, ...args);
 
 describe.skipIf(!LINUX)('the built program on a full disk (/dev/full)', () => {
   it('sync with the journal on a full disk: exit 1, one clear message, no stack trace, nothing sent, lock released; then it recovers', async () => {

@@ -5,34 +5,24 @@
  * finish", and the next run journals the intents it resolved. Every signal is sent at a point of
  * progress (the simulator has received so many Add user calls), never after a guessed time.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../src/daemon/lock.js';
 import type { JournalEvent } from '../../src/journal/events.js';
 import { readJournal } from '../../src/journal/reader.js';
 import { StateStore } from '../../src/state/store.js';
-import { ROOT, startHarness, type Harness } from '../support/harness.js';
+import { ROOT, runCli, startHarness, type Harness } from '../support/harness.js';
 
 const MAIN = join(ROOT, 'dist', 'main.js');
-const run = promisify(execFile);
 
 let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args, '--config', h.configPath], { env: { ...process.env, UD_BRIDGE_CONFIG: '' } });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout + x.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(h.configPath, ...args);
 
 /** `sync` in a child process, sent `signal` once the simulator has received `addUsers` Add user calls. */
 async function syncStoppedBy(signal: NodeJS.Signals, addUsers: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; addUserAtSignal: number }> {

@@ -3,9 +3,11 @@
  * test can edit, and a config that points ud-bridge at both. Runs go through the composition
  * root (openApp), the same path `ud-bridge sync` takes.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { openApp } from '../../src/main.js';
 import { startSimulator, type SimulatorHandle } from '../../src/sim/index.js';
@@ -102,4 +104,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 /** The ops of a run as `kind target` strings, sorted: what a "minimal ops" assertion compares. */
 export function opsOf(result: SyncResult): string[] {
   return result.results.map((r) => `${r.op.kind} ${targetKey(r.op.target)}`).sort();
+}
+
+const execFileP = promisify(execFile);
+
+/** The built program (`node dist/main.js ARGS --config F`) as a user runs it: its exit code and all it printed. */
+export async function runCli(configPath: string, ...args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await execFileP(process.execPath, [join(ROOT, 'dist', 'main.js'), ...args, '--config', configPath], { env: { ...process.env, UD_BRIDGE_CONFIG: '' } });
+    return { code: 0, out: stdout + stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout + x.stderr };
+  }
 }

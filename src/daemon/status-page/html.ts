@@ -5,7 +5,7 @@
  */
 import type { ExplainReport } from '../../app/explain.js';
 import { entityOf as opEntity } from '../../app/sync.js';
-import type { RunSummary } from '../../domain/run.js';
+import { runTotals, type RunSummary } from '../../domain/run.js';
 import type { JournalEvent } from '../../journal/events.js';
 import { entityOf } from '../../journal/reader.js';
 import type { StoredHeldOp } from '../../state/store.js';
@@ -30,16 +30,6 @@ const STATUS_CLASS: Readonly<Record<string, string>> = { succeeded: 'ok', interr
 
 function badge(status: string): string {
   return `<span class="badge ${STATUS_CLASS[status] ?? ''}">${esc(status)}</span>`;
-}
-
-function totals(r: RunSummary) {
-  const t = { applied: 0, failed: 0, held: 0 };
-  for (const c of Object.values(r.counts)) {
-    t.applied += c.applied;
-    t.failed += c.failed;
-    t.held += c.held;
-  }
-  return t;
 }
 
 function table(head: readonly string[], rows: readonly string[][], empty: string): string {
@@ -86,7 +76,7 @@ function flash(session: Session): string {
 function runsSection(s: StatusSnapshot): string {
   const running = s.running ? `<p class="running">A ${esc(s.running.mode)} run is in progress since ${time(s.running.startedAt)}.</p>` : '';
   const rows = s.lastRuns.map((r) => {
-    const t = totals(r);
+    const t = runTotals(r);
     return [
       time(r.startedAt),
       `<code>${esc(r.runId)}</code>`,
